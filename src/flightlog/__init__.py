@@ -1,0 +1,133 @@
+"""flightlog: a flight recorder for model training.
+
+`import flightlog as mlflow` runs common MLflow code unchanged; `flightlog.autolog()` records
+scikit-learn, PyTorch, Lightning, XGBoost and Keras training with one line.
+
+Importing this package is cheap: the store, pandas and every ML framework load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flightlog import entities, exceptions
+from flightlog.client import MlflowClient, TrackingClient
+from flightlog.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
+from flightlog.exceptions import FlightlogError, MlflowException
+from flightlog.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_table,
+    log_text,
+    queue_stats,
+    restore_experiment,
+    restore_run,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+# Submodules MLflow users reach as attributes (`mlflow.sklearn.autolog()`), imported on first use.
+_LAZY_SUBMODULES = (
+    "data",
+    "keras",
+    "lightning",
+    "models",
+    "pyfunc",
+    "pytorch",
+    "server",
+    "sklearn",
+    "store",
+    "torch",
+    "tracking",
+    "xgboost",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"flightlog.{name}")
+    raise AttributeError(f"module 'flightlog' has no attribute {name!r}")
+
+
+__all__ = [
+    "ActiveRun",
+    "Experiment",
+    "FlightlogError",
+    "Metric",
+    "MlflowClient",
+    "MlflowException",
+    "Param",
+    "Run",
+    "RunStatus",
+    "RunTag",
+    "TrackingClient",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "exceptions",
+    "flush",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "queue_stats",
+    "restore_experiment",
+    "restore_run",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

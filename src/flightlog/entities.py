@@ -1,0 +1,325 @@
+"""The records flightlog stores, with MLflow's attribute names.
+
+Everything here is a plain value object: no I/O, no store access. `to_dict`/`from_dict` use
+MLflow's REST JSON field names so the server and the REST store can share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RunStatus:
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
+    TERMINATED = (FINISHED, FAILED, KILLED)
+
+    @classmethod
+    def is_terminated(cls, status: str) -> bool:
+        return status in cls.TERMINATED
+
+    @classmethod
+    def to_string(cls, status: str) -> str:
+        # MLflow exposes this for code that converted proto enums; statuses are strings here.
+        return status
+
+
+class LifecycleStage:
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType:
+    """Which lifecycle stages a search returns (MLflow's numbering)."""
+
+    ACTIVE_ONLY = 1
+    DELETED_ONLY = 2
+    ALL = 3
+
+    _BY_NAME = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
+
+    @classmethod
+    def from_any(cls, value: int | str | None) -> int:
+        if value is None:
+            return cls.ACTIVE_ONLY
+        if isinstance(value, str):
+            try:
+                return cls._BY_NAME[value.upper()]
+            except KeyError:
+                raise ValueError(
+                    f"Unknown view type {value!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL"
+                ) from None
+        if value not in (1, 2, 3):
+            raise ValueError(f"Unknown view type {value!r}; use 1, 2 or 3")
+        return int(value)
+
+    @classmethod
+    def stages(cls, view_type: int) -> tuple[str, ...]:
+        if view_type == cls.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE,)
+        if view_type == cls.DELETED_ONLY:
+            return (LifecycleStage.DELETED,)
+        return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+
+
+class PagedList(list, Generic[T]):
+    """A list of results with the token for the next page (None on the last page)."""
+
+    def __init__(self, items: list[T] | None = None, token: str | None = None):
+        super().__init__(items or [])
+        self.token = token
+
+
+@dataclass(slots=True)
+class Metric:
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "timestamp": self.timestamp, "step": self.step}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metric:
+        return cls(d["key"], float(d["value"]), int(d.get("timestamp", 0)), int(d.get("step", 0)))
+
+
+@dataclass(slots=True)
+class Param:
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Param:
+        return cls(d["key"], str(d.get("value", "")))
+
+
+@dataclass(slots=True)
+class RunTag:
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunTag:
+        return cls(d["key"], str(d.get("value", "")))
+
+
+ExperimentTag = RunTag
+
+
+@dataclass
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "experiment_id": self.experiment_id,
+            "name": self.name,
+            "artifact_location": self.artifact_location,
+            "lifecycle_stage": self.lifecycle_stage,
+            "creation_time": self.creation_time,
+            "last_update_time": self.last_update_time,
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Experiment:
+        return cls(
+            experiment_id=str(d["experiment_id"]),
+            name=d["name"],
+            artifact_location=d.get("artifact_location", ""),
+            lifecycle_stage=d.get("lifecycle_stage", LifecycleStage.ACTIVE),
+            tags={t["key"]: t.get("value", "") for t in d.get("tags", [])},
+            creation_time=_opt_int(d.get("creation_time")),
+            last_update_time=_opt_int(d.get("last_update_time")),
+        )
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+
+    @property
+    def run_uuid(self) -> str:  # MLflow's deprecated alias, still used by old code
+        return self.run_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "run_id": self.run_id,
+            "run_uuid": self.run_id,
+            "run_name": self.run_name,
+            "experiment_id": self.experiment_id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "start_time": self.start_time,
+            "artifact_uri": self.artifact_uri,
+            "lifecycle_stage": self.lifecycle_stage,
+        }
+        if self.end_time is not None:
+            d["end_time"] = self.end_time
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunInfo:
+        return cls(
+            run_id=d.get("run_id") or d["run_uuid"],
+            experiment_id=str(d["experiment_id"]),
+            run_name=d.get("run_name", ""),
+            user_id=d.get("user_id", ""),
+            status=d.get("status", RunStatus.RUNNING),
+            start_time=_opt_int(d.get("start_time")),
+            end_time=_opt_int(d.get("end_time")),
+            artifact_uri=d.get("artifact_uri", ""),
+            lifecycle_stage=d.get("lifecycle_stage", LifecycleStage.ACTIVE),
+        )
+
+
+@dataclass
+class RunData:
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    # The latest Metric object per key, for callers that want step/timestamp too.
+    _metric_objs: list[Metric] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def build(cls, metrics: list[Metric], params: dict[str, str], tags: dict[str, str]) -> RunData:
+        return cls({m.key: m.value for m in metrics}, dict(params), dict(tags), list(metrics))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": [m.to_dict() for m in self._metric_objs],
+            "params": [{"key": k, "value": v} for k, v in self.params.items()],
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunData:
+        metrics = [Metric.from_dict(m) for m in d.get("metrics", [])]
+        params = {p["key"]: p.get("value", "") for p in d.get("params", [])}
+        tags = {t["key"]: t.get("value", "") for t in d.get("tags", [])}
+        return cls.build(metrics, params, tags)
+
+
+@dataclass
+class Dataset:
+    name: str
+    digest: str
+    source_type: str = "code"
+    source: str = "{}"
+    schema: str | None = None
+    profile: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "name": self.name,
+            "digest": self.digest,
+            "source_type": self.source_type,
+            "source": self.source,
+        }
+        if self.schema is not None:
+            d["schema"] = self.schema
+        if self.profile is not None:
+            d["profile"] = self.profile
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Dataset:
+        return cls(
+            d["name"],
+            d["digest"],
+            d.get("source_type", "code"),
+            d.get("source", "{}"),
+            d.get("schema"),
+            d.get("profile"),
+        )
+
+
+@dataclass
+class DatasetInput:
+    dataset: Dataset
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset.to_dict(),
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetInput:
+        return cls(
+            Dataset.from_dict(d["dataset"]),
+            {t["key"]: t.get("value", "") for t in d.get("tags", [])},
+        )
+
+
+@dataclass
+class RunInputs:
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset_inputs": [i.to_dict() for i in self.dataset_inputs]}
+
+
+@dataclass
+class Run:
+    info: RunInfo
+    data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"info": self.info.to_dict(), "data": self.data.to_dict(), "inputs": self.inputs.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Run:
+        inputs = RunInputs(
+            [DatasetInput.from_dict(i) for i in d.get("inputs", {}).get("dataset_inputs", [])]
+        )
+        return cls(RunInfo.from_dict(d["info"]), RunData.from_dict(d.get("data", {})), inputs)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "is_dir": self.is_dir}
+        if self.file_size is not None:
+            d["file_size"] = self.file_size
+        return d
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v is None or v == "" else int(v)

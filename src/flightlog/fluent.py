@@ -1,0 +1,486 @@
+"""The fluent API: module-level functions that act on the active run (MLflow's names).
+
+The active-run stack is process-wide, not per thread: a data-loader thread or a callback running
+on another thread logs into the run the user started, which is what users of W&B and Lightning
+expect. `nested=True` pushes a child run; `end_run()` pops one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flightlog.client import TrackingClient
+from flightlog.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
+from flightlog.exceptions import (
+    ExperimentNotActiveError,
+    ExperimentNotFoundError,
+    InvalidParameterError,
+)
+
+_lock = threading.RLock()
+_active_runs: list[ActiveRun] = []
+_last_active_run_id: str | None = None
+_active_experiment_id: str | None = None
+_client_cache: tuple[str, TrackingClient] | None = None
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+NOTE_TAG = "mlflow.note.content"
+
+
+class ActiveRun(Run):
+    """The run returned by `start_run`; a context manager that ends it on exit.
+
+    Leaving the block normally marks the run FINISHED, an exception FAILED, and Ctrl-C KILLED.
+    """
+
+    def __init__(self, run: Run):
+        super().__init__(run.info, run.data, run.inputs)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        # End this run (and any child left open inside the block), not just the top of stack.
+        with _lock:
+            while _active_runs and any(r.info.run_id == self.info.run_id for r in _active_runs):
+                end_run(status)
+        return False
+
+
+def _client() -> TrackingClient:
+    """One client per tracking URI; rebuilt when the user points somewhere else."""
+    global _client_cache
+    from flightlog.config import get_tracking_uri
+
+    uri = get_tracking_uri()
+    cached = _client_cache
+    if cached is None or cached[0] != uri:
+        cached = (uri, TrackingClient(uri))
+        _client_cache = cached
+    return cached[1]
+
+
+# --- tracking URI -------------------------------------------------------------------------
+def set_tracking_uri(uri: str | os.PathLike | None) -> None:
+    """Point this process at a store: sqlite:///x.db, postgresql://..., http://host:port."""
+    from flightlog import config
+
+    global _active_experiment_id
+    config.set_tracking_uri(uri)
+    _active_experiment_id = None  # ids are per store
+
+
+def get_tracking_uri() -> str:
+    from flightlog import config
+
+    return config.get_tracking_uri()
+
+
+# --- experiments --------------------------------------------------------------------------
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
+) -> str:
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment active for new runs, creating it by name if needed."""
+    global _active_experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidParameterError("set_experiment needs exactly one of experiment_name or experiment_id")
+    client = _client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(str(experiment_id))
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
+        if experiment is None:
+            try:
+                new_id = client.create_experiment(experiment_name)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - another process may have created it meanwhile
+                experiment = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
+                if experiment is None:
+                    raise
+            else:
+                experiment = client.get_experiment(new_id)
+    if experiment.lifecycle_stage != "active":
+        raise ExperimentNotActiveError(
+            f"Cannot set the deleted experiment {experiment.name!r} (id {experiment.experiment_id}) "
+            "as the active experiment; restore it first with restore_experiment()"
+        )
+    _active_experiment_id = experiment.experiment_id
+    return experiment
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _client().get_experiment_by_name(name)
+
+
+def search_experiments(
+    view_type: int | str = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Experiment]:
+    """Every matching experiment (all pages), or the first `max_results`."""
+    client = _client()
+    out: list[Experiment] = []
+    token = None
+    while True:
+        page_size = 1000 if max_results is None else min(1000, max_results - len(out))
+        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
+        out.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(out) >= max_results):
+            return out
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _client().delete_experiment(experiment_id)
+
+
+def restore_experiment(experiment_id: str) -> None:
+    _client().restore_experiment(experiment_id)
+
+
+def _resolve_experiment_id(experiment_id: str | None) -> str:
+    if experiment_id is not None:
+        return str(experiment_id)
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    name = os.environ.get("FLIGHTLOG_EXPERIMENT_NAME") or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        return set_experiment(experiment_name=name).experiment_id
+    env_id = os.environ.get("FLIGHTLOG_EXPERIMENT_ID") or os.environ.get("MLFLOW_EXPERIMENT_ID")
+    if env_id:
+        return env_id
+    return "0"
+
+
+# --- runs ---------------------------------------------------------------------------------
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run (or resume `run_id`) and make it the active run."""
+    global _last_active_run_id
+    from flightlog.context import system_tags
+
+    client = _client()
+    with _lock:
+        if _active_runs and not nested:
+            current = _active_runs[-1].info.run_id
+            raise InvalidParameterError(
+                f"Run with UUID {current} is already active. End it with end_run() first, "
+                "or call start_run(nested=True) to start a nested run"
+            )
+        if parent_run_id is None and nested and _active_runs:
+            parent_run_id = _active_runs[-1].info.run_id
+
+        if run_id is not None:
+            run = client.get_run(run_id)
+            if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+                raise InvalidParameterError(
+                    f"Run {run_id} belongs to experiment {run.info.experiment_id}, "
+                    f"not {experiment_id}"
+                )
+            if run.info.lifecycle_stage != "active":
+                raise InvalidParameterError(f"Cannot resume run {run_id}: it is deleted")
+            if run.info.status != RunStatus.RUNNING:
+                client.reopen_run(run_id)
+            if tags:
+                client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+            if run_name:
+                client.update_run(run_id, name=run_name)
+            run = client.get_run(run_id)
+        else:
+            exp_id = _resolve_experiment_id(experiment_id)
+            all_tags = system_tags()
+            all_tags.update({k: str(v) for k, v in (tags or {}).items()})
+            if parent_run_id is not None:
+                _check_parent(client, parent_run_id, exp_id)
+                all_tags[PARENT_RUN_TAG] = parent_run_id
+            if description is not None:
+                all_tags[NOTE_TAG] = description
+            try:
+                run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
+            except ExperimentNotFoundError:
+                if experiment_id is None and exp_id == _active_experiment_id:
+                    raise ExperimentNotFoundError(
+                        f"The active experiment {exp_id} no longer exists; call set_experiment() again"
+                    ) from None
+                raise
+        active = ActiveRun(run)
+        _active_runs.append(active)
+        _last_active_run_id = active.info.run_id
+        return active
+
+
+def _check_parent(client: TrackingClient, parent_run_id: str, experiment_id: str) -> None:
+    parent = client.get_run(parent_run_id)
+    if parent.info.experiment_id != experiment_id:
+        raise InvalidParameterError(
+            f"Parent run {parent_run_id} is in experiment {parent.info.experiment_id}; a nested "
+            f"run must be in the same experiment (got {experiment_id})"
+        )
+
+
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run: its queued data is stored, then it is marked `status`."""
+    global _last_active_run_id
+    with _lock:
+        if not _active_runs:
+            return
+        run = _active_runs.pop()
+        _last_active_run_id = run.info.run_id
+    _client().set_terminated(run.info.run_id, status)
+
+
+def _end_all_runs(status: str) -> None:
+    """End every open run, innermost first (used at exit and on signals)."""
+    while True:
+        with _lock:
+            if not _active_runs:
+                return
+        end_run(status)
+
+
+def active_run() -> ActiveRun | None:
+    with _lock:
+        return _active_runs[-1] if _active_runs else None
+
+
+def last_active_run() -> Run | None:
+    """The active run, else the run most recently ended in this process (fresh from the store)."""
+    current = active_run()
+    run_id = current.info.run_id if current else _last_active_run_id
+    return _client().get_run(run_id) if run_id else None
+
+
+def get_run(run_id: str) -> Run:
+    return _client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    return _client().get_parent_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    _client().restore_run(run_id)
+
+
+def _run_id_or_active(run_id: str | None = None) -> str:
+    if run_id is not None:
+        return run_id
+    active = _active_runs[-1] if _active_runs else None
+    if active is not None:
+        return active.info.run_id
+    # MLflow starts a run implicitly on the first log call; keep that behaviour.
+    return start_run().info.run_id
+
+
+def _active_run_id() -> str | None:
+    return _active_runs[-1].info.run_id if _active_runs else None
+
+
+# --- logging ------------------------------------------------------------------------------
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Append one point; in async mode this only validates and queues (microseconds)."""
+    if run_id is None:
+        run_id = _active_runs[-1].info.run_id if _active_runs else _run_id_or_active()
+    _client().log_metric(run_id, key, value, timestamp, step, synchronous)
+
+
+def log_metrics(
+    metrics: Mapping[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+) -> None:
+    from flightlog.client import _now_ms
+
+    run_id = _run_id_or_active(run_id)
+    ts = _now_ms() if timestamp is None else timestamp
+    batch = [Metric(k, val, ts, 0 if step is None else step) for k, val in metrics.items()]
+    _client().log_batch(run_id, metrics=batch, synchronous=synchronous)
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    return _client().log_param(_run_id_or_active(), key, value, synchronous)
+
+
+def log_params(
+    params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    batch = [Param(k, val) for k, val in params.items()]
+    _client().log_batch(_run_id_or_active(run_id), params=batch, synchronous=synchronous)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _client().set_tag(_run_id_or_active(), key, value, synchronous)
+
+
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
+    batch = [RunTag(k, val) for k, val in tags.items()]
+    _client().log_batch(_run_id_or_active(), tags=batch, synchronous=synchronous)
+
+
+def delete_tag(key: str) -> None:
+    _client().delete_tag(_run_id_or_active(), key)
+
+
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _client().log_artifact(_run_id_or_active(run_id), local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _client().log_artifacts(_run_id_or_active(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(_run_id_or_active(run_id), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(_run_id_or_active(run_id), dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict | None = None, run_id: str | None = None
+) -> None:
+    _client().log_figure(_run_id_or_active(run_id), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_table(_run_id_or_active(run_id), data, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    from flightlog.artifacts.base import clean_artifact_path
+
+    base = _client().get_run(_run_id_or_active()).info.artifact_uri
+    rel = clean_artifact_path(artifact_path)
+    return f"{base.rstrip('/')}/{rel}" if rel else base
+
+
+def log_input(dataset: Any, context: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+    """Record a dataset as a run input (name, digest, schema, rows — not the data)."""
+    from flightlog.entities import DatasetInput
+
+    all_tags = dict(tags or {})
+    if context:
+        all_tags["mlflow.data.context"] = context
+    inner = dataset.to_entity() if hasattr(dataset, "to_entity") else dataset
+    _client().log_inputs(_run_id_or_active(), [DatasetInput(inner, all_tags)])
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until everything logged so far is stored; False if `timeout` ran out first."""
+    from flightlog.queue import get_logging_queue
+
+    return get_logging_queue().flush(timeout=timeout)
+
+
+def queue_stats() -> dict[str, int]:
+    from flightlog.queue import get_logging_queue
+
+    return get_logging_queue().stats()
+
+
+# --- search -------------------------------------------------------------------------------
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int | str = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+):
+    """Runs matching an MLflow filter, as a pandas DataFrame (or a list with output_format="list")."""
+    client = _client()
+    if experiment_names:
+        ids = []
+        for name in experiment_names:
+            exp = client.get_experiment_by_name(name)
+            if exp is not None:
+                ids.append(exp.experiment_id)
+        experiment_ids = list(experiment_ids or []) + ids
+    elif not experiment_ids:
+        if search_all_experiments:
+            experiment_ids = [e.experiment_id for e in search_experiments(view_type=ViewType.ALL)]
+        else:
+            experiment_ids = [_resolve_experiment_id(None)]
+    if isinstance(experiment_ids, str | int):
+        experiment_ids = [str(experiment_ids)]
+
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            experiment_ids, filter_string, run_view_type, min(50_000, max_results - len(runs)),
+            order_by, token,
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return runs
+    if output_format != "pandas":
+        raise InvalidParameterError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return runs
+    from flightlog._dataframe import runs_to_dataframe
+
+    return runs_to_dataframe(runs)
+
+
+def _register_exit_handler() -> None:
+    # The logging queue's lifecycle module replaces this with signal-aware handling; the fallback
+    # still guarantees runs are never left RUNNING after a normal exit.
+    atexit.register(_end_all_runs, RunStatus.FINISHED)
+
+
+_register_exit_handler()

@@ -1,0 +1,152 @@
+"""The interface every tracking backend implements.
+
+SqlStore (SQLite, PostgreSQL, MySQL) and RestStore (any MLflow-REST server) both implement it;
+the client, the logging queue and the server only ever talk to this interface. Method names and
+arguments follow MLflow's AbstractStore so MLflow users can read them without a map.
+
+Contract for implementers:
+- ids are strings; times are milliseconds since the epoch;
+- unknown ids raise ExperimentNotFoundError / RunNotFoundError, duplicates raise
+  ResourceAlreadyExistsError, transient backend trouble raises StoreUnavailableError (the queue
+  retries only that class);
+- `log_batch` is atomic: either every metric/param/tag in the call is stored or none is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from flightlog.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+
+
+class AbstractStore(ABC):
+    """A tracking backend: experiments, runs and their metrics, params and tags."""
+
+    # Largest batch the backend takes in one log_batch call (the queue chunks to fit).
+    max_metrics_per_batch: int = 100_000
+    max_params_per_batch: int = 10_000
+    max_tags_per_batch: int = 10_000
+
+    # --- experiments ---------------------------------------------------------------------
+    @abstractmethod
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
+    ) -> str: ...
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+
+    @abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None: ...
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]: ...
+
+    @abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None: ...
+
+    @abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, tag: RunTag) -> None: ...
+
+    # --- runs ----------------------------------------------------------------------------
+    @abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run: ...
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run: ...
+
+    @abstractmethod
+    def update_run_info(
+        self, run_id: str, run_status: str, end_time: int | None, run_name: str | None = None
+    ) -> RunInfo: ...
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def restore_run(self, run_id: str) -> None: ...
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Store all of it atomically. A param already stored with another value raises
+        ParamConflictError and stores nothing; the same value again is accepted."""
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    @abstractmethod
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """Every point of one metric, ordered by (step, timestamp, insertion)."""
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]: ...
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not record dataset inputs")
+
+    # --- convenience built on the primitives ---------------------------------------------
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+    def close(self) -> None:
+        """Release connections; the store may not be used afterwards."""
+
+    def reset_after_fork(self) -> None:
+        """Drop connections inherited from a parent process (called in a forked child)."""
