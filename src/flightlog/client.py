@@ -183,7 +183,9 @@ class TrackingClient:
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         run = self.get_run(run_id)
         if status is not None and status not in RunStatus.ALL:
-            raise InvalidParameterError(f"Unknown run status {status!r}; use one of {RunStatus.ALL}")
+            raise InvalidParameterError(
+                f"Unknown run status {status!r}; use one of {RunStatus.ALL}"
+            )
         new_status = status or run.info.status
         if name is not None:
             v.validate_run_name(name)
@@ -258,16 +260,18 @@ class TrackingClient:
         else:
             self._queue.submit_metric(self._store, run_id, key, value, timestamp, step)
 
-    def log_param(
-        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
-    ) -> Any:
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         v.validate_key(key, "Param")
-        self.log_batch(run_id, params=[Param(key, v.validate_param_value(key, value))], synchronous=synchronous)
+        self.log_batch(
+            run_id, params=[Param(key, v.validate_param_value(key, value))], synchronous=synchronous
+        )
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         v.validate_key(key, "Tag")
-        self.log_batch(run_id, tags=[RunTag(key, v.validate_tag_value(key, value))], synchronous=synchronous)
+        self.log_batch(
+            run_id, tags=[RunTag(key, v.validate_tag_value(key, value))], synchronous=synchronous
+        )
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._queue.flush(run_id)
@@ -364,7 +368,9 @@ class TrackingClient:
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """A dict of columns or a pandas DataFrame, as MLflow's table JSON (columns + data)."""
         if not artifact_file.endswith(".json"):
-            raise InvalidParameterError(f"log_table writes JSON; {artifact_file!r} must end in .json")
+            raise InvalidParameterError(
+                f"log_table writes JSON; {artifact_file!r} must end in .json"
+            )
         if hasattr(data, "to_dict") and hasattr(data, "columns"):
             columns = [str(c) for c in data.columns]
             rows = data.astype(object).where(data.notna(), None).values.tolist()
@@ -378,7 +384,9 @@ class TrackingClient:
             raise InvalidParameterError(
                 f"log_table needs a dict of columns or a pandas DataFrame, got {type(data).__name__}"
             )
-        self.log_text(run_id, json.dumps({"columns": columns, "data": rows}, default=str), artifact_file)
+        self.log_text(
+            run_id, json.dumps({"columns": columns, "data": rows}, default=str), artifact_file
+        )
 
     # --- queue ---------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:

@@ -56,7 +56,6 @@ def _normalize(uri: str) -> str:
         if uri.startswith("file:"):
             # MLflow's file store is not supported; keep the data in a SQLite file in that folder.
             from urllib.parse import urlparse
-
             from urllib.request import url2pathname
 
             path = Path(url2pathname(urlparse(uri).path))

@@ -86,7 +86,12 @@ class Metric:
     step: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value, "timestamp": self.timestamp, "step": self.step}
+        return {
+            "key": self.key,
+            "value": self.value,
+            "timestamp": self.timestamp,
+            "step": self.step,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Metric:
@@ -298,7 +303,11 @@ class Run:
     inputs: RunInputs = field(default_factory=RunInputs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"info": self.info.to_dict(), "data": self.data.to_dict(), "inputs": self.inputs.to_dict()}
+        return {
+            "info": self.info.to_dict(),
+            "data": self.data.to_dict(),
+            "inputs": self.inputs.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Run:

@@ -100,7 +100,9 @@ def set_experiment(
     """Make an experiment active for new runs, creating it by name if needed."""
     global _active_experiment_id
     if (experiment_name is None) == (experiment_id is None):
-        raise InvalidParameterError("set_experiment needs exactly one of experiment_name or experiment_id")
+        raise InvalidParameterError(
+            "set_experiment needs exactly one of experiment_name or experiment_id"
+        )
     client = _client()
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
@@ -401,7 +403,9 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     return f"{base.rstrip('/')}/{rel}" if rel else base
 
 
-def log_input(dataset: Any, context: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+def log_input(
+    dataset: Any, context: str | None = None, tags: Mapping[str, str] | None = None
+) -> None:
     """Record a dataset as a run input (name, digest, schema, rows — not the data)."""
     from flightlog.entities import DatasetInput
 
@@ -457,8 +461,12 @@ def search_runs(
     token = None
     while len(runs) < max_results:
         page = client.search_runs(
-            experiment_ids, filter_string, run_view_type, min(50_000, max_results - len(runs)),
-            order_by, token,
+            experiment_ids,
+            filter_string,
+            run_view_type,
+            min(50_000, max_results - len(runs)),
+            order_by,
+            token,
         )
         runs.extend(page)
         token = page.token
@@ -467,7 +475,9 @@ def search_runs(
     if output_format == "list":
         return runs
     if output_format != "pandas":
-        raise InvalidParameterError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+        raise InvalidParameterError(
+            f"output_format must be 'pandas' or 'list', got {output_format!r}"
+        )
     try:
         import pandas  # noqa: F401
     except ImportError:

@@ -17,7 +17,9 @@ def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
         try:
             from flightlog.artifacts.http import HttpArtifactRepository
         except ImportError as exc:  # pragma: no cover - until the HTTP repository lands
-            raise UnsupportedUriError(f"Artifact URI {artifact_uri!r} is not supported yet") from exc
+            raise UnsupportedUriError(
+                f"Artifact URI {artifact_uri!r} is not supported yet"
+            ) from exc
         return HttpArtifactRepository(artifact_uri)
     raise UnsupportedUriError(
         f"Unsupported artifact URI {artifact_uri!r}: flightlog handles local paths, file://, "

@@ -24,7 +24,9 @@ def clean_artifact_path(path: str | None) -> str:
         raise ArtifactPathError(f"Artifact path {path!r} contains a NUL byte")
     unified = path.replace("\\", "/")
     if unified.startswith("/") or (len(unified) > 1 and unified[1] == ":"):
-        raise ArtifactPathError(f"Artifact path {path!r} must be relative to the run's artifact root")
+        raise ArtifactPathError(
+            f"Artifact path {path!r} must be relative to the run's artifact root"
+        )
     parts = [p for p in unified.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise ArtifactPathError(f"Artifact path {path!r} must not contain '..'")

@@ -1,0 +1,1 @@
+"""Command groups of the `flightlog` CLI (see flightlog/cli.py)."""
