@@ -332,3 +332,230 @@ class FileInfo:
 
 def _opt_int(v: Any) -> int | None:
     return None if v is None or v == "" else int(v)
+
+
+# --- the model registry and logged models ------------------------------------------------
+RegisteredModelTag = RunTag
+ModelVersionTag = RunTag
+
+
+class ModelVersionStatus:
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+    READY = "READY"
+
+
+class ModelVersionStage:
+    """The (deprecated in MLflow, still common) stages of a model version."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+    ALL = (NONE, STAGING, PRODUCTION, ARCHIVED)
+
+    @classmethod
+    def canonical(cls, stage: str) -> str | None:
+        """'production' -> 'Production'; None for an unknown stage."""
+        for known in cls.ALL:
+            if known.lower() == str(stage).lower():
+                return known
+        return None
+
+
+@dataclass
+class RegisteredModelAlias:
+    alias: str
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alias": self.alias, "version": self.version}
+
+
+@dataclass
+class ModelVersion:
+    """One version of a registered model. `version` is a string, as in MLflow's entity."""
+
+    name: str
+    version: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    user_id: str | None = None
+    current_stage: str = ModelVersionStage.NONE
+    source: str | None = None
+    run_id: str | None = None
+    status: str = ModelVersionStatus.READY
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    run_link: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    model_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "version": str(self.version),
+            "creation_timestamp": self.creation_timestamp,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "current_stage": self.current_stage,
+            "source": self.source or "",
+            "status": self.status,
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+            "aliases": list(self.aliases),
+        }
+        for key in ("description", "user_id", "run_id", "status_message", "run_link", "model_id"):
+            value = getattr(self, key)
+            if value is not None:
+                d[key] = value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelVersion:
+        return cls(
+            name=d["name"],
+            version=str(d["version"]),
+            creation_timestamp=_opt_int(d.get("creation_timestamp")),
+            last_updated_timestamp=_opt_int(d.get("last_updated_timestamp")),
+            description=d.get("description"),
+            user_id=d.get("user_id"),
+            current_stage=d.get("current_stage") or ModelVersionStage.NONE,
+            source=d.get("source"),
+            run_id=d.get("run_id") or None,
+            status=d.get("status") or ModelVersionStatus.READY,
+            status_message=d.get("status_message"),
+            tags={t["key"]: t.get("value", "") for t in d.get("tags", [])},
+            run_link=d.get("run_link") or None,
+            aliases=list(d.get("aliases", [])),
+            model_id=d.get("model_id") or None,
+        )
+
+
+@dataclass
+class RegisteredModel:
+    """A named model in the registry. `aliases` maps alias -> version, as MLflow's entity does."""
+
+    name: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "creation_timestamp": self.creation_timestamp,
+            "last_updated_timestamp": self.last_updated_timestamp,
+            "latest_versions": [mv.to_dict() for mv in self.latest_versions],
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+            "aliases": [{"alias": a, "version": v} for a, v in self.aliases.items()],
+        }
+        if self.description is not None:
+            d["description"] = self.description
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RegisteredModel:
+        return cls(
+            name=d["name"],
+            creation_timestamp=_opt_int(d.get("creation_timestamp")),
+            last_updated_timestamp=_opt_int(d.get("last_updated_timestamp")),
+            description=d.get("description"),
+            latest_versions=[ModelVersion.from_dict(m) for m in d.get("latest_versions", [])],
+            tags={t["key"]: t.get("value", "") for t in d.get("tags", [])},
+            aliases={a["alias"]: str(a["version"]) for a in d.get("aliases", [])},
+        )
+
+
+class LoggedModelStatus:
+    """MLflow 3 logged-model states; the REST form prefixes them with LOGGED_MODEL_."""
+
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED_UPLOAD"
+
+    _TO_WIRE = {
+        PENDING: "LOGGED_MODEL_PENDING",
+        READY: "LOGGED_MODEL_READY",
+        FAILED: "LOGGED_MODEL_UPLOAD_FAILED",
+    }
+
+    @classmethod
+    def to_wire(cls, status: str) -> str:
+        return cls._TO_WIRE.get(status, "LOGGED_MODEL_STATUS_UNSPECIFIED")
+
+    @classmethod
+    def from_wire(cls, value: Any) -> str:
+        if isinstance(value, int):  # proto enum numbers
+            return {1: cls.PENDING, 2: cls.READY, 3: cls.FAILED}.get(value, cls.PENDING)
+        for status, wire in cls._TO_WIRE.items():
+            if value in (status, wire):
+                return status
+        return cls.PENDING
+
+
+@dataclass
+class LoggedModel:
+    """An MLflow 3 "logged model" (models:/m-<id>): a model with its own artifact location."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    status: str = LoggedModelStatus.PENDING
+    model_type: str | None = None
+    source_run_id: str | None = None
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: list[Metric] = field(default_factory=list)
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "model_id": self.model_id,
+            "experiment_id": self.experiment_id,
+            "name": self.name,
+            "artifact_uri": self.artifact_location,
+            "creation_timestamp_ms": self.creation_timestamp,
+            "last_updated_timestamp_ms": self.last_updated_timestamp,
+            "status": LoggedModelStatus.to_wire(self.status),
+            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+        }
+        for key in ("model_type", "source_run_id", "status_message"):
+            value = getattr(self, key)
+            if value is not None:
+                info[key] = value
+        data = {
+            "params": [{"key": k, "value": v} for k, v in self.params.items()],
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+        return {"info": info, "data": data}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LoggedModel:
+        info = d.get("info", d)
+        data = d.get("data", {})
+        return cls(
+            model_id=info["model_id"],
+            experiment_id=str(info.get("experiment_id", "")),
+            name=info.get("name", ""),
+            artifact_location=info.get("artifact_uri", ""),
+            creation_timestamp=_opt_int(info.get("creation_timestamp_ms")),
+            last_updated_timestamp=_opt_int(info.get("last_updated_timestamp_ms")),
+            status=LoggedModelStatus.from_wire(info.get("status")),
+            model_type=info.get("model_type") or None,
+            source_run_id=info.get("source_run_id") or None,
+            status_message=info.get("status_message") or None,
+            tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},
+            params={p["key"]: p.get("value", "") for p in data.get("params", [])},
+            metrics=[Metric.from_dict(m) for m in data.get("metrics", [])],
+        )

@@ -130,3 +130,33 @@ def error_from_code(error_code: str, message: str) -> FlightlogError:
     """Rebuild an exception from MLflow's `{"error_code", "message"}` error JSON."""
     cls = _BY_CODE.get(error_code, FlightlogError)
     return cls(message, error_code=error_code)
+
+
+# --- models and the model registry ---------------------------------------------------------
+class SignatureMismatchError(InvalidParameterError):
+    """Input given to a model's predict() does not match its signature (a missing column, a
+    wrong type or shape); the message names the column or tensor and what was expected."""
+
+
+class ModelNotFoundError(ResourceNotFoundError):
+    """A model URI or folder that holds no model (no MLmodel file there)."""
+
+
+class UnsupportedFlavorError(InvalidParameterError):
+    """A model whose flavors flightlog has no loader for (install the integration that has one)."""
+
+
+class RegisteredModelNotFoundError(ResourceNotFoundError):
+    pass
+
+
+class ModelVersionNotFoundError(ResourceNotFoundError):
+    pass
+
+
+class LoggedModelNotFoundError(ResourceNotFoundError):
+    pass
+
+
+class RegisteredModelAlreadyExistsError(ResourceAlreadyExistsError):
+    pass
