@@ -1,0 +1,1249 @@
+"""SqlStore: the tracking store on SQLite, PostgreSQL or MySQL/MariaDB, over SQLAlchemy Core.
+
+How it stays fast and safe:
+- one engine per store, created on first use; the schema is checked with one cheap query and
+  Alembic is imported only when the database needs migrating (see `flightlog.store.migrations`);
+- SQLite runs in WAL mode with synchronous=NORMAL, a 30 s busy timeout and foreign keys on, and
+  every write transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
+  timeout instead of failing with SQLITE_BUSY when a read lock cannot be upgraded;
+- `log_batch` is one transaction: the history goes in with a single executemany of tuples
+  (psycopg2's execute_values on PostgreSQL), and latest_metrics gets one upsert per key,
+  computed in Python first;
+- search filters and order_by are compiled to SQL (`flightlog.store.sql_search`);
+- transient database trouble (locked, busy, connection lost, deadlock) is raised as
+  StoreUnavailableError so the logging queue retries it; other errors keep their class.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from flightlog.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from flightlog.exceptions import (
+    ExperimentAlreadyExistsError,
+    ExperimentNotActiveError,
+    ExperimentNotFoundError,
+    FlightlogError,
+    InvalidParameterError,
+    ParamConflictError,
+    ResourceNotFoundError,
+    RunNotActiveError,
+    RunNotFoundError,
+    StoreUnavailableError,
+)
+from flightlog.store import dbschema as db
+from flightlog.store import migrations, sql_search
+from flightlog.store.base import AbstractStore
+from flightlog.store.run_names import generate_run_name
+from flightlog.store.search import EXPERIMENTS, RUNS, parse_filter, parse_order_by_list
+from flightlog.validation import (
+    validate_experiment_name,
+    validate_key,
+    validate_param_value,
+    validate_run_name,
+    validate_tag_value,
+)
+
+RUN_NAME_TAG = "mlflow.runName"
+DEFAULT_EXPERIMENT_ID = 0
+DEFAULT_EXPERIMENT_NAME = "Default"
+SEARCH_MAX_RESULTS = 50_000
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+# Execution option read by the SQLite "begin" hook: how to open the transaction.
+_SQLITE_BEGIN = "flightlog_sqlite_begin"
+# Rows per IN (...) list, well under every backend's bound-parameter limit.
+_IN_CHUNK = 500
+_FLOAT_MAX = sys.float_info.max
+_MAX_INT32 = 2**31 - 1
+_EXPERIMENT_ID = re.compile(r"^\d{1,10}$")
+
+_METRIC_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+
+# Lower-cased fragments of driver messages that mean "try again later".
+_TRANSIENT_MESSAGES = (
+    "database is locked",
+    "database is busy",
+    "database table is locked",
+    "could not connect",
+    "connection refused",
+    "connection reset",
+    "connection timed out",
+    "timeout expired",
+    "server closed the connection",
+    "connection already closed",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "could not serialize access",
+    "deadlock",
+    "lock wait timeout",
+    "lost connection",
+    "server has gone away",
+    "can't connect",
+    "too many connections",
+    "broken pipe",
+)
+# PostgreSQL SQLSTATEs: serialization failure, deadlock, admin shutdown/crash/cannot connect now.
+_TRANSIENT_PG_CODES = ("40001", "40P01", "57P01", "57P02", "57P03", "53300")
+# MySQL error numbers: too many connections, lock wait timeout, deadlock, can't connect, gone away,
+# lost connection.
+_TRANSIENT_MYSQL_CODES = (1040, 1205, 1213, 2002, 2003, 2006, 2013, 2055)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """Whether a SQLAlchemy/driver error is the kind that goes away by itself."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if getattr(orig, "pgcode", None) in _TRANSIENT_PG_CODES:
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _TRANSIENT_MYSQL_CODES:
+        return True
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        message = str(orig).lower()
+        return any(fragment in message for fragment in _TRANSIENT_MESSAGES)
+    return False
+
+
+def _normalize_uri(db_uri: str) -> str:
+    """Accept the URI spellings people paste from elsewhere."""
+    if db_uri.startswith("postgres://"):  # Heroku & co.; SQLAlchemy wants postgresql://
+        db_uri = "postgresql://" + db_uri[len("postgres://") :]
+    for scheme in ("mysql://", "mariadb://"):
+        if db_uri.startswith(scheme):
+            # SQLAlchemy's default MySQL driver (mysqlclient) needs a C build; PyMySQL does not.
+            try:
+                import MySQLdb  # noqa: F401
+            except ImportError:
+                db_uri = scheme[:-3] + "+pymysql://" + db_uri[len(scheme) :]
+    return db_uri
+
+
+def _encode_token(payload: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode_token(token: str | None, fields: Sequence[str]) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if not isinstance(payload, dict) or any(
+            not isinstance(payload.get(f), int) for f in fields
+        ):
+            raise ValueError("missing fields")
+        return payload
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidParameterError(
+            f"Invalid page token {token!r}: pass the token returned by the previous page"
+        ) from None
+
+
+def _check_max_results(max_results: int | None, what: str) -> int:
+    if max_results is None:
+        return SEARCH_MAX_RESULTS
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameterError(
+            f"max_results for {what} must be a positive integer, got {max_results!r}"
+        )
+    if max_results > SEARCH_MAX_RESULTS:
+        raise InvalidParameterError(
+            f"max_results for {what} must be at most {SEARCH_MAX_RESULTS}, got {max_results}"
+        )
+    return max_results
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _metric_value(value: float, is_nan: Any) -> float:
+    """Undo the storage encoding: is_nan -> NaN, +/-float max -> +/-inf."""
+    if is_nan:
+        return math.nan
+    if value >= _FLOAT_MAX:
+        return math.inf
+    if value <= -_FLOAT_MAX:
+        return -math.inf
+    return value
+
+
+class _Statements:
+    """The raw SQL of the hot paths, written once per dialect with its placeholder style."""
+
+    def __init__(self, dialect: sa.Dialect):
+        self.dialect = dialect.name
+        self.family = "mysql" if dialect.name in ("mysql", "mariadb") else dialect.name
+        # psycopg2's execute_values expands one "VALUES %s" into multi-row VALUES pages.
+        self.values_template = self.family == "postgresql"
+        q = dialect.identifier_preparer.quote
+        self.q = q
+        ph = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.ph = ph
+        cols = ", ".join(q(c) for c in _METRIC_COLUMNS)
+
+        self.run_stage = f"SELECT lifecycle_stage FROM runs WHERE run_uuid = {ph}"
+        self.insert_metrics = self._insert("metrics", cols, 6)
+        self.insert_params = self._insert("params", f"run_uuid, {q('key')}, {q('value')}", 3)
+
+        value, ts, step, key, nan = q("value"), q("timestamp"), q("step"), q("key"), q("is_nan")
+        if self.family == "mysql":
+            newer = (
+                f"(VALUES({step}) > {step} OR (VALUES({step}) = {step} AND VALUES({ts}) >= {ts}))"
+            )
+            # MySQL applies the assignments left to right and later ones see earlier results, so
+            # step goes last: GREATEST gives the right step whether or not the point is newer.
+            self.upsert_latest = self._insert("latest_metrics", cols, 6) + (
+                f" ON DUPLICATE KEY UPDATE {value} = IF({newer}, VALUES({value}), {value}),"
+                f" {nan} = IF({newer}, VALUES({nan}), {nan}),"
+                f" {ts} = IF({newer}, VALUES({ts}), {ts}),"
+                f" {step} = GREATEST({step}, VALUES({step}))"
+            )
+            self.upsert_tags = (
+                self._insert("tags", f"run_uuid, {key}, {value}", 3)
+                + f" ON DUPLICATE KEY UPDATE {value} = VALUES({value})"
+            )
+        else:
+            self.upsert_latest = self._insert("latest_metrics", cols, 6) + (
+                f" ON CONFLICT (run_uuid, {key}) DO UPDATE SET {value} = excluded.{value},"
+                f" {ts} = excluded.{ts}, {step} = excluded.{step}, {nan} = excluded.{nan}"
+                f" WHERE excluded.{step} > latest_metrics.{step} OR (excluded.{step} ="
+                f" latest_metrics.{step} AND excluded.{ts} >= latest_metrics.{ts})"
+            )
+            self.upsert_tags = (
+                self._insert("tags", f"run_uuid, {key}, {value}", 3)
+                + f" ON CONFLICT (run_uuid, {key}) DO UPDATE SET {value} = excluded.{value}"
+            )
+
+    def _insert(self, table: str, columns: str, n: int) -> str:
+        values = "%s" if self.values_template else "(" + ", ".join([self.ph] * n) + ")"
+        return f"INSERT INTO {table} ({columns}) VALUES {values}"
+
+    def executemany(self, conn: sa.Connection, sql: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        if self.values_template:
+            from psycopg2.extras import execute_values
+
+            cursor = conn.connection.cursor()
+            try:
+                execute_values(cursor, sql, rows, page_size=1000)
+            finally:
+                cursor.close()
+        else:
+            conn.exec_driver_sql(sql, rows)
+
+
+class SqlStore(AbstractStore):
+    """The tracking store on a SQL database. Thread-safe; one instance per URI per process
+    (`flightlog.store.get_store`)."""
+
+    def __init__(self, db_uri: str, default_artifact_root: str):
+        self.db_uri = _normalize_uri(db_uri)
+        self.default_artifact_root = default_artifact_root
+        self._url = make_url(self.db_uri)  # fails fast on a malformed URI
+        self._engine: sa.Engine | None = None
+        self._writer: sa.Engine | None = None
+        self._statements: _Statements | None = None
+        self._engine_lock = threading.Lock()
+        # Serializes access when every checkout shares one connection (SQLite :memory:).
+        self._memory_lock: threading.RLock | None = None
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    # --- engine & schema -------------------------------------------------------------------
+    @property
+    def engine(self) -> sa.Engine:
+        """The engine, created and the schema migrated on first use."""
+        engine = self._engine
+        if engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._open()
+                engine = self._engine
+        return engine  # type: ignore[return-value]
+
+    @property
+    def dialect_name(self) -> str:
+        return self._url.get_backend_name()
+
+    def _open(self) -> None:
+        engine = self._create_engine()
+        try:
+            with _translated(self):
+                self._ensure_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        self._statements = _Statements(engine.dialect)
+        self._writer = engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        self._engine = engine
+
+    def _create_engine(self) -> sa.Engine:
+        url = self._url
+        if url.get_backend_name() != "sqlite":
+            # pre_ping: a server restart or an idle timeout must not fail the next call.
+            return sa.create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+        database = url.database or ""
+        memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+        connect_args: dict[str, Any] = {
+            "timeout": SQLITE_BUSY_TIMEOUT_S,
+            "check_same_thread": False,
+        }
+        if memory:
+            self._memory_lock = threading.RLock()
+            engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.StaticPool)
+        else:
+            if not url.query.get("uri"):
+                Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args=connect_args)
+        _install_sqlite_hooks(engine, wal=not memory)
+        return engine
+
+    def _ensure_schema(self, engine: sa.Engine) -> None:
+        """Migrate to the head revision if needed, then make sure the Default experiment exists.
+        The common case (an up-to-date store) costs two small queries and no Alembic import."""
+        with engine.connect() as conn:
+            revisions = migrations.current_revisions(conn)
+            has_default = revisions is not None and self._has_default_experiment(conn)
+        if revisions != migrations.head_revisions():
+            self._check_known_revisions(revisions)
+            self._migrate(engine)
+            has_default = False
+        if not has_default:
+            self._create_default_experiment(engine)
+
+    @staticmethod
+    def _has_default_experiment(conn: sa.Connection) -> bool:
+        query = sa.select(db.experiments.c.experiment_id).where(
+            db.experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID
+        )
+        return conn.execute(query).first() is not None
+
+    @staticmethod
+    def _check_known_revisions(revisions: frozenset[str] | None) -> None:
+        unknown = (revisions or frozenset()) - migrations.known_revisions()
+        if unknown:
+            raise FlightlogError(
+                f"The database's schema revision {', '.join(sorted(unknown))} is unknown to this "
+                "flightlog version: it was written by a newer flightlog, or by another tool "
+                "(MLflow keeps its own alembic_version table). Use a newer flightlog or another "
+                "database."
+            )
+
+    def _migrate(self, engine: sa.Engine) -> None:
+        """Upgrade under a lock so that processes opening a new store at once take turns; the
+        loser of a race re-checks and finds nothing to do."""
+        for attempt in range(5):
+            try:
+                with _migration_lock(engine) as conn:
+                    if migrations.is_current(conn):
+                        return
+                    migrations.upgrade(conn)
+                return
+            except DBAPIError as exc:
+                # A backend without a usable lock (or a lock that timed out): someone else is
+                # creating the same tables. Wait for them and look again.
+                message = str(exc.orig).lower()
+                racing = "already exists" in message or "duplicate" in message
+                if attempt == 4 or not (racing or is_transient_error(exc)):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _create_default_experiment(self, engine: sa.Engine) -> None:
+        now = _now_ms()
+        row = {
+            "experiment_id": DEFAULT_EXPERIMENT_ID,
+            "name": DEFAULT_EXPERIMENT_NAME,
+            "artifact_location": self._artifact_location(DEFAULT_EXPERIMENT_ID),
+            "lifecycle_stage": LifecycleStage.ACTIVE,
+            "creation_time": now,
+            "last_update_time": now,
+        }
+        try:
+            with engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).begin() as conn:
+                if self._has_default_experiment(conn):
+                    return
+                insert_experiment_zero(conn, row)
+        except IntegrityError:
+            pass  # another process created it first
+
+    def close(self) -> None:
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine = self._writer = None
+
+    def reset_after_fork(self) -> None:
+        # The child must not touch the parent's sockets/file handles: forget them without
+        # closing (closing would disturb the parent's connections).
+        engine = self._engine
+        self._engine_lock = threading.Lock()
+        if self._memory_lock is not None:
+            self._memory_lock = threading.RLock()
+        if engine is not None:
+            engine.dispose(close=False)
+
+    # --- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with _translated(self), self._locked(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
+        self.engine  # noqa: B018 - open the store first: the writer engine is made with it
+        with _translated(self), self._locked(), self._writer.begin() as conn:  # type: ignore[union-attr]
+            yield conn
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self._memory_lock
+        if lock is None:
+            yield
+        else:
+            with lock:
+                yield
+
+    @property
+    def _sql(self) -> _Statements:
+        self.engine  # noqa: B018 - make sure the engine (and its statements) exist
+        return self._statements  # type: ignore[return-value]
+
+    # --- experiments -----------------------------------------------------------------------
+    def _artifact_location(self, experiment_id: int | str) -> str:
+        return f"{self.default_artifact_root.rstrip('/')}/{experiment_id}"
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[RunTag] = ()
+    ) -> str:
+        validate_experiment_name(name)
+        tag_rows = _experiment_tag_rows(tags)
+        now = _now_ms()
+        try:
+            with self._write() as conn:
+                self._check_name_free(conn, name)
+                result = conn.execute(
+                    db.experiments.insert().values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                )
+                experiment_id = int(result.inserted_primary_key[0])
+                if not artifact_location:
+                    conn.execute(
+                        db.experiments.update()
+                        .where(db.experiments.c.experiment_id == experiment_id)
+                        .values(artifact_location=self._artifact_location(experiment_id))
+                    )
+                if tag_rows:
+                    conn.execute(
+                        db.experiment_tags.insert(),
+                        [{"experiment_id": experiment_id, **row} for row in tag_rows],
+                    )
+        except IntegrityError:
+            # Lost a race with another creator of the same name.
+            with self._read() as conn:
+                self._check_name_free(conn, name)
+            raise
+        return str(experiment_id)
+
+    @staticmethod
+    def _check_name_free(conn: sa.Connection, name: str) -> None:
+        query = sa.select(db.experiments.c.lifecycle_stage).where(db.experiments.c.name == name)
+        stage = conn.execute(query).scalar()
+        if stage == LifecycleStage.DELETED:
+            raise ExperimentAlreadyExistsError(
+                f"Experiment {name!r} already exists in the deleted state; restore it, or pick "
+                "another name"
+            )
+        if stage is not None:
+            raise ExperimentAlreadyExistsError(f"Experiment {name!r} already exists")
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self._read() as conn:
+            row = self._experiment_row(conn, experiment_id)
+            return self._experiments_from_rows(conn, [row])[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self._read() as conn:
+            query = sa.select(db.experiments).where(db.experiments.c.name == name)
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            return self._experiments_from_rows(conn, [row])[0]
+
+    def _experiment_row(self, conn: sa.Connection, experiment_id: str | int) -> sa.Row:
+        key = _parse_experiment_id(experiment_id)
+        row = None
+        if key is not None:
+            query = sa.select(db.experiments).where(db.experiments.c.experiment_id == key)
+            row = conn.execute(query).first()
+        if row is None:
+            raise ExperimentNotFoundError(f"No experiment with id {str(experiment_id)!r}")
+        return row
+
+    def _active_experiment_row(
+        self, conn: sa.Connection, experiment_id: str | int, action: str
+    ) -> sa.Row:
+        row = self._experiment_row(conn, experiment_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise ExperimentNotActiveError(
+                f"Cannot {action} experiment {str(experiment_id)!r}: it is deleted (restore it "
+                "first)"
+            )
+        return row
+
+    @staticmethod
+    def _experiments_from_rows(conn: sa.Connection, rows: Sequence[sa.Row]) -> list[Experiment]:
+        ids = [row.experiment_id for row in rows]
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        t = db.experiment_tags
+        for chunk in _chunks(ids):
+            query = sa.select(t.c.experiment_id, t.c.key, t.c.value).where(
+                t.c.experiment_id.in_(chunk)
+            )
+            for experiment_id, key, value in conn.execute(query):
+                tags[experiment_id][key] = value if value is not None else ""
+        return [
+            Experiment(
+                experiment_id=str(row.experiment_id),
+                name=row.name,
+                artifact_location=row.artifact_location or "",
+                lifecycle_stage=row.lifecycle_stage,
+                tags=tags[row.experiment_id],
+                creation_time=row.creation_time,
+                last_update_time=row.last_update_time,
+            )
+            for row in rows
+        ]
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        limit = _check_max_results(max_results, "search_experiments")
+        stages = ViewType.stages(ViewType.from_any(view_type))
+        node = parse_filter(filter_string, EXPERIMENTS)
+        orders = parse_order_by_list(order_by, EXPERIMENTS)
+        offset = (_decode_token(page_token, ["offset"]) or {"offset": 0})["offset"]
+        dialect = self.dialect_name
+        query = sa.select(db.experiments).where(db.experiments.c.lifecycle_stage.in_(stages))
+        condition = sql_search.experiment_filter(node, dialect)
+        if condition is not None:
+            query = query.where(condition)
+        query, clauses = sql_search.experiment_order(query, orders)
+        query = query.order_by(*clauses).limit(limit + 1).offset(offset)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            experiments = self._experiments_from_rows(conn, rows[:limit])
+        token = _encode_token({"offset": offset + limit}) if len(rows) > limit else None
+        return PagedList(experiments, token)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        now = _now_ms()
+        with self._write() as conn:
+            row = self._experiment_row(conn, experiment_id)
+            if row.lifecycle_stage == LifecycleStage.DELETED:
+                return  # already deleted: keep the original deletion time
+            key = row.experiment_id
+            conn.execute(
+                db.experiments.update()
+                .where(db.experiments.c.experiment_id == key)
+                .values(lifecycle_stage=LifecycleStage.DELETED, last_update_time=now)
+            )
+            # deleted_time = the experiment's deletion time marks these runs as deleted with it
+            conn.execute(
+                db.runs.update()
+                .where(
+                    db.runs.c.experiment_id == key,
+                    db.runs.c.lifecycle_stage == LifecycleStage.ACTIVE,
+                )
+                .values(lifecycle_stage=LifecycleStage.DELETED, deleted_time=now)
+            )
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        now = _now_ms()
+        with self._write() as conn:
+            row = self._experiment_row(conn, experiment_id)
+            if row.lifecycle_stage == LifecycleStage.ACTIVE:
+                return
+            key = row.experiment_id
+            conn.execute(
+                db.experiments.update()
+                .where(db.experiments.c.experiment_id == key)
+                .values(lifecycle_stage=LifecycleStage.ACTIVE, last_update_time=now)
+            )
+            # Bring back the runs deleted together with the experiment; runs deleted on their
+            # own before that stay deleted.
+            conn.execute(
+                db.runs.update()
+                .where(
+                    db.runs.c.experiment_id == key,
+                    db.runs.c.lifecycle_stage == LifecycleStage.DELETED,
+                    db.runs.c.deleted_time >= row.last_update_time,
+                )
+                .values(lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None)
+            )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        validate_experiment_name(new_name)
+        with self._write() as conn:
+            row = self._active_experiment_row(conn, experiment_id, "rename")
+            if row.name == new_name:
+                return
+            self._check_name_free(conn, new_name)
+            conn.execute(
+                db.experiments.update()
+                .where(db.experiments.c.experiment_id == row.experiment_id)
+                .values(name=new_name, last_update_time=_now_ms())
+            )
+
+    def set_experiment_tag(self, experiment_id: str, tag: RunTag) -> None:
+        (row_values,) = _experiment_tag_rows([tag])
+        with self._write() as conn:
+            row = self._active_experiment_row(conn, experiment_id, "set a tag on")
+            t = db.experiment_tags
+            where = (t.c.experiment_id == row.experiment_id, t.c.key == row_values["key"])
+            updated = conn.execute(t.update().where(*where).values(value=row_values["value"]))
+            if updated.rowcount == 0:
+                conn.execute(t.insert().values(experiment_id=row.experiment_id, **row_values))
+
+    # --- runs --------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        tag_values = _tag_values(tags)
+        run_name = _resolve_run_name(run_name, tag_values)
+        tag_values[RUN_NAME_TAG] = run_name
+        run_id = uuid.uuid4().hex
+        start_time = _now_ms() if start_time is None else int(start_time)
+        with self._write() as conn:
+            experiment = self._active_experiment_row(conn, experiment_id, "create a run in")
+            location = (experiment.artifact_location or "").rstrip("/")
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(experiment.experiment_id),
+                run_name=run_name,
+                user_id=user_id or "",
+                status=RunStatus.RUNNING,
+                start_time=start_time,
+                end_time=None,
+                artifact_uri=f"{location}/{run_id}/artifacts",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+            )
+            conn.execute(
+                db.runs.insert().values(
+                    run_uuid=run_id,
+                    name=run_name,
+                    experiment_id=experiment.experiment_id,
+                    user_id=info.user_id,
+                    status=info.status,
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=info.lifecycle_stage,
+                    artifact_uri=info.artifact_uri,
+                )
+            )
+            rows = [(run_id, key, value) for key, value in tag_values.items()]
+            self._sql.executemany(conn, self._sql.upsert_tags, rows)
+        return Run(info, RunData.build([], {}, tag_values))
+
+    def get_run(self, run_id: str) -> Run:
+        with self._read() as conn:
+            row = self._run_row(conn, run_id)
+            return self._runs_from_rows(conn, [row])[0]
+
+    def _run_row(self, conn: sa.Connection, run_id: str) -> sa.Row:
+        row = None
+        if isinstance(run_id, str):
+            row = conn.execute(sa.select(db.runs).where(db.runs.c.run_uuid == run_id)).first()
+        if row is None:
+            raise RunNotFoundError(f"Run {run_id!r} not found")
+        return row
+
+    def _check_run_active(self, conn: sa.Connection, run_id: str) -> None:
+        """One indexed lookup, in the writing transaction (so a concurrent delete_run is seen)."""
+        stage = None
+        if isinstance(run_id, str):
+            stage = conn.exec_driver_sql(self._sql.run_stage, (run_id,)).scalar()
+        if stage is None:
+            raise RunNotFoundError(f"Run {run_id!r} not found")
+        if stage != LifecycleStage.ACTIVE:
+            raise RunNotActiveError(
+                f"Run {run_id!r} is deleted; restore it before logging to or changing it"
+            )
+
+    def update_run_info(
+        self, run_id: str, run_status: str, end_time: int | None, run_name: str | None = None
+    ) -> RunInfo:
+        if run_status not in RunStatus.ALL:
+            raise InvalidParameterError(
+                f"Invalid run status {run_status!r}; expected one of {', '.join(RunStatus.ALL)}"
+            )
+        values: dict[str, Any] = {"status": run_status, "end_time": end_time}
+        if run_name is not None:
+            values["name"] = validate_run_name(run_name)
+        with self._write() as conn:
+            self._check_run_active(conn, run_id)
+            conn.execute(db.runs.update().where(db.runs.c.run_uuid == run_id).values(**values))
+            if run_name is not None:
+                self._sql.executemany(
+                    conn, self._sql.upsert_tags, [(run_id, RUN_NAME_TAG, run_name)]
+                )
+            return _run_info(self._run_row(conn, run_id))
+
+    def delete_run(self, run_id: str) -> None:
+        with self._write() as conn:
+            row = self._run_row(conn, run_id)
+            if row.lifecycle_stage == LifecycleStage.DELETED:
+                return
+            conn.execute(
+                db.runs.update()
+                .where(db.runs.c.run_uuid == run_id)
+                .values(lifecycle_stage=LifecycleStage.DELETED, deleted_time=_now_ms())
+            )
+
+    def restore_run(self, run_id: str) -> None:
+        with self._write() as conn:
+            self._run_row(conn, run_id)
+            conn.execute(
+                db.runs.update()
+                .where(db.runs.c.run_uuid == run_id)
+                .values(lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None)
+            )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._write() as conn:
+            self._check_run_active(conn, run_id)
+            t = db.tags
+            result = conn.execute(t.delete().where(t.c.run_uuid == run_id, t.c.key == key))
+            if result.rowcount == 0:
+                raise ResourceNotFoundError(f"No tag with key {key!r} on run {run_id!r}")
+
+    # --- logging -----------------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        # All the Python work happens before the transaction opens, to keep write locks short.
+        metric_rows, latest = _metric_rows(run_id, metrics)
+        param_values = _param_values(run_id, params)
+        tag_values = _tag_values(tags)
+        sql = self._sql
+        for attempt in range(3):
+            try:
+                with self._write() as conn:
+                    self._check_run_active(conn, run_id)
+                    if param_values:
+                        self._insert_params(conn, run_id, param_values)
+                    if tag_values:
+                        rows = [(run_id, k, v) for k, v in tag_values.items()]
+                        sql.executemany(conn, sql.upsert_tags, rows)
+                        if RUN_NAME_TAG in tag_values:
+                            conn.execute(
+                                db.runs.update()
+                                .where(db.runs.c.run_uuid == run_id)
+                                .values(name=tag_values[RUN_NAME_TAG])
+                            )
+                    if metric_rows:
+                        sql.executemany(conn, sql.insert_metrics, metric_rows)
+                        # Sorted keys: concurrent batches lock rows in one order (no deadlock).
+                        newest = sorted(latest.values(), key=itemgetter(1))
+                        sql.executemany(conn, sql.upsert_latest, newest)
+                return
+            except IntegrityError:
+                # A concurrent writer inserted one of these params between our check and insert;
+                # the retry sees it and either accepts it (same value) or reports the conflict.
+                if attempt == 2 or not param_values:
+                    raise
+
+    def _insert_params(self, conn: sa.Connection, run_id: str, values: dict[str, str]) -> None:
+        p = db.params
+        stored: dict[str, str] = {}
+        keys = list(values)
+        for chunk in _chunks(keys):
+            query = sa.select(p.c.key, p.c.value).where(p.c.run_uuid == run_id, p.c.key.in_(chunk))
+            for key, value in conn.execute(query):
+                stored[key] = value
+        for key, old in stored.items():
+            if old != values[key]:
+                raise ParamConflictError(
+                    f"Changing param values is not allowed: param {key!r} of run {run_id!r} "
+                    f"was already logged with value {old!r}; attempted new value "
+                    f"{values[key]!r}"
+                )
+        rows = [(run_id, k, v) for k, v in values.items() if k not in stored]
+        self._sql.executemany(conn, self._sql.insert_params, rows)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        if not datasets:
+            with self._read() as conn:
+                self._run_row(conn, run_id)
+            return
+        d, i, it = db.datasets, db.inputs, db.input_tags
+        with self._write() as conn:
+            self._check_run_active(conn, run_id)
+            experiment_id = conn.execute(
+                sa.select(db.runs.c.experiment_id).where(db.runs.c.run_uuid == run_id)
+            ).scalar_one()
+            for dataset_input in datasets:
+                dataset = dataset_input.dataset
+                dataset_uuid = conn.execute(
+                    sa.select(d.c.dataset_uuid).where(
+                        d.c.experiment_id == experiment_id,
+                        d.c.name == dataset.name,
+                        d.c.digest == dataset.digest,
+                    )
+                ).scalar()
+                if dataset_uuid is None:
+                    dataset_uuid = uuid.uuid4().hex
+                    conn.execute(
+                        d.insert().values(
+                            dataset_uuid=dataset_uuid,
+                            experiment_id=experiment_id,
+                            name=dataset.name,
+                            digest=dataset.digest,
+                            dataset_source_type=dataset.source_type,
+                            dataset_source=dataset.source,
+                            dataset_schema=dataset.schema,
+                            dataset_profile=dataset.profile,
+                        )
+                    )
+                link = (
+                    i.c.source_type == "DATASET",
+                    i.c.source_id == dataset_uuid,
+                    i.c.destination_type == "RUN",
+                    i.c.destination_id == run_id,
+                )
+                if conn.execute(sa.select(i.c.input_uuid).where(*link)).first() is not None:
+                    continue  # this dataset is already an input of this run
+                input_uuid = uuid.uuid4().hex
+                conn.execute(
+                    i.insert().values(
+                        input_uuid=input_uuid,
+                        source_type="DATASET",
+                        source_id=dataset_uuid,
+                        destination_type="RUN",
+                        destination_id=run_id,
+                    )
+                )
+                if dataset_input.tags:
+                    conn.execute(
+                        it.insert(),
+                        [
+                            {"input_uuid": input_uuid, "name": k, "value": str(v)}
+                            for k, v in dataset_input.tags.items()
+                        ],
+                    )
+
+    # --- reading runs ------------------------------------------------------------------------
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        if max_results is not None:
+            max_results = _check_max_results(max_results, "get_metric_history")
+        after = _decode_token(page_token, ["step", "timestamp", "id"])
+        m = db.metrics
+        query = sa.select(m.c.id, m.c.value, m.c.timestamp, m.c.step, m.c.is_nan).where(
+            m.c.run_uuid == run_id, m.c.key == metric_key
+        )
+        if after is not None:
+            # Keyset paging: resume after the last point returned, without re-reading the rows
+            # before it (an OFFSET would, on every page).
+            step, ts, last_id = after["step"], after["timestamp"], after["id"]
+            query = query.where(
+                sa.or_(
+                    m.c.step > step,
+                    sa.and_(
+                        m.c.step == step,
+                        sa.or_(m.c.timestamp > ts, sa.and_(m.c.timestamp == ts, m.c.id > last_id)),
+                    ),
+                )
+            )
+        query = query.order_by(m.c.step, m.c.timestamp, m.c.id)
+        if max_results is not None:
+            query = query.limit(max_results + 1)
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            rows = conn.execute(query).all()
+        token = None
+        if max_results is not None and len(rows) > max_results:
+            rows = rows[:max_results]
+            last = rows[-1]
+            token = _encode_token({"step": last.step, "timestamp": last.timestamp, "id": last.id})
+        history = [
+            Metric(metric_key, _metric_value(value, is_nan), timestamp, step)
+            for _, value, timestamp, step, is_nan in rows
+        ]
+        return PagedList(history, token)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        limit = _check_max_results(max_results, "search_runs")
+        stages = ViewType.stages(ViewType.from_any(run_view_type))
+        node = parse_filter(filter_string, RUNS)
+        orders = parse_order_by_list(order_by, RUNS)
+        offset = (_decode_token(page_token, ["offset"]) or {"offset": 0})["offset"]
+        if isinstance(experiment_ids, str | int):
+            experiment_ids = [experiment_ids]  # type: ignore[list-item]
+        ids = [i for i in (_parse_experiment_id(e) for e in experiment_ids) if i is not None]
+        if not ids:
+            return PagedList([], None)
+        runs = db.runs
+        query = sa.select(runs).where(
+            runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages)
+        )
+        condition = sql_search.run_filter(node, self.dialect_name)
+        if condition is not None:
+            query = query.where(condition)
+        query, clauses = sql_search.run_order(query, orders)
+        query = query.order_by(*clauses).limit(limit + 1).offset(offset)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            found = self._runs_from_rows(conn, rows[:limit])
+        token = _encode_token({"offset": offset + limit}) if len(rows) > limit else None
+        return PagedList(found, token)
+
+    def _runs_from_rows(self, conn: sa.Connection, rows: Sequence[sa.Row]) -> list[Run]:
+        """Runs with their latest metrics, params, tags and dataset inputs, in `rows` order;
+        a few queries per 500 runs, never one per run."""
+        ids = [row.run_uuid for row in rows]
+        metrics: dict[str, list[Metric]] = {i: [] for i in ids}
+        params: dict[str, dict[str, str]] = {i: {} for i in ids}
+        tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+        inputs: dict[str, list[DatasetInput]] = {i: [] for i in ids}
+        lm, p, t = db.latest_metrics, db.params, db.tags
+        for chunk in _chunks(ids):
+            query = sa.select(
+                lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.timestamp, lm.c.step, lm.c.is_nan
+            ).where(lm.c.run_uuid.in_(chunk))
+            for run_uuid, key, value, timestamp, step, is_nan in conn.execute(query):
+                metrics[run_uuid].append(Metric(key, _metric_value(value, is_nan), timestamp, step))
+            query = sa.select(p.c.run_uuid, p.c.key, p.c.value).where(p.c.run_uuid.in_(chunk))
+            for run_uuid, key, value in conn.execute(query):
+                params[run_uuid][key] = value
+            query = sa.select(t.c.run_uuid, t.c.key, t.c.value).where(t.c.run_uuid.in_(chunk))
+            for run_uuid, key, value in conn.execute(query):
+                tags[run_uuid][key] = value if value is not None else ""
+            self._load_inputs(conn, chunk, inputs)
+        return [
+            Run(
+                _run_info(row),
+                RunData.build(
+                    sorted(metrics[row.run_uuid], key=lambda m: m.key),
+                    params[row.run_uuid],
+                    tags[row.run_uuid],
+                ),
+                RunInputs(inputs[row.run_uuid]),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _load_inputs(
+        conn: sa.Connection, run_ids: Sequence[str], into: dict[str, list[DatasetInput]]
+    ) -> None:
+        d, i, it = db.datasets, db.inputs, db.input_tags
+        query = (
+            sa.select(i.c.input_uuid, i.c.destination_id, d)
+            .join(d, d.c.dataset_uuid == i.c.source_id)
+            .where(
+                i.c.destination_type == "RUN",
+                i.c.source_type == "DATASET",
+                i.c.destination_id.in_(run_ids),
+            )
+            .order_by(d.c.name, d.c.digest)
+        )
+        found = conn.execute(query).all()
+        if not found:
+            return
+        input_tags: dict[str, dict[str, str]] = {row.input_uuid: {} for row in found}
+        for chunk in _chunks(list(input_tags)):
+            query = sa.select(it.c.input_uuid, it.c.name, it.c.value).where(
+                it.c.input_uuid.in_(chunk)
+            )
+            for input_uuid, name, value in conn.execute(query):
+                input_tags[input_uuid][name] = value
+        for row in found:
+            dataset = Dataset(
+                name=row.name,
+                digest=row.digest,
+                source_type=row.dataset_source_type,
+                source=row.dataset_source,
+                schema=row.dataset_schema,
+                profile=row.dataset_profile,
+            )
+            into[row.destination_id].append(DatasetInput(dataset, input_tags[row.input_uuid]))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _translated(store: SqlStore) -> Iterator[None]:
+    """Re-raise transient database errors as StoreUnavailableError (the retryable class)."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeoutError) as exc:
+        if is_transient_error(exc):
+            detail = exc.orig if isinstance(exc, DBAPIError) else exc
+            raise StoreUnavailableError(
+                f"The tracking database {store!r} is temporarily unavailable: {detail}"
+            ) from exc
+        raise
+
+
+def _install_sqlite_hooks(engine: sa.Engine, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below issue BEGIN itself: Python's sqlite3 module would
+        # otherwise open transactions lazily (and only before DML), which makes DDL
+        # non-transactional and rules out BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # In WAL mode NORMAL keeps the database consistent on power loss (the last
+                # commits may roll back) and skips an fsync per commit.
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def _migration_lock(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection holding a database-wide lock for migrating, inside a transaction that
+    commits on exit."""
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        # BEGIN IMMEDIATE takes SQLite's write lock: a second opener waits on the busy timeout.
+        with engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).begin() as conn:
+            yield conn
+    elif backend == "postgresql":
+        with engine.begin() as conn:
+            # Transactional DDL: the whole migration and this lock commit together.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7350862911)")
+            yield conn
+    elif backend in ("mysql", "mariadb"):
+        # DDL commits implicitly on MySQL, so a session lock serializes migrators instead.
+        with engine.connect() as conn:
+            name = "flightlog_migrate_" + (conn.exec_driver_sql("SELECT DATABASE()").scalar() or "")
+            got = conn.exec_driver_sql("SELECT GET_LOCK(%s, 120)", (name[:64],)).scalar()
+            if got != 1:
+                raise StoreUnavailableError("Timed out waiting for another process to migrate")
+            try:
+                yield conn
+                conn.commit()
+            finally:
+                conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name[:64],))
+    else:
+        with engine.begin() as conn:
+            yield conn
+
+
+def insert_experiment_zero(conn: sa.Connection, row: dict[str, Any]) -> None:
+    """Insert the Default experiment with id 0. MySQL's AUTO_INCREMENT treats an explicit 0 as
+    "generate an id" unless NO_AUTO_VALUE_ON_ZERO is set, so set it for this one statement."""
+    mysql = conn.dialect.name in ("mysql", "mariadb")
+    if mysql:
+        conn.exec_driver_sql("SET @flightlog_saved_sql_mode = @@SESSION.sql_mode")
+        conn.exec_driver_sql(
+            "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
+            "'NO_AUTO_VALUE_ON_ZERO')"
+        )
+    try:
+        conn.execute(db.experiments.insert().values(**row))
+    finally:
+        if mysql:
+            conn.exec_driver_sql("SET SESSION sql_mode = @flightlog_saved_sql_mode")
+
+
+def _parse_experiment_id(experiment_id: object) -> int | None:
+    """The integer id, or None when the text cannot be an experiment id here."""
+    if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
+        return experiment_id if 0 <= experiment_id <= _MAX_INT32 else None
+    if isinstance(experiment_id, str) and _EXPERIMENT_ID.match(experiment_id):
+        value = int(experiment_id)
+        return value if value <= _MAX_INT32 else None
+    return None
+
+
+def _run_info(row: sa.Row) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_uuid,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name or "",
+        user_id=row.user_id or "",
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        artifact_uri=row.artifact_uri or "",
+        lifecycle_stage=row.lifecycle_stage,
+    )
+
+
+def _resolve_run_name(run_name: str | None, tag_values: dict[str, str]) -> str:
+    tagged = tag_values.get(RUN_NAME_TAG)
+    if run_name is not None and tagged is not None and run_name != tagged:
+        raise InvalidParameterError(
+            f"Both run_name {run_name!r} and the {RUN_NAME_TAG} tag {tagged!r} were given with "
+            "different values; pass one of them"
+        )
+    name = run_name if run_name is not None else tagged
+    if not name:
+        return generate_run_name()
+    return validate_run_name(name)
+
+
+def _metric_rows(run_id: str, metrics: Iterable[Metric]) -> tuple[list[tuple], dict[str, tuple]]:
+    """The history rows to insert, and the newest row per key (greatest (step, timestamp); the
+    later one wins a tie). This loop is the store's hot path: keep it lean."""
+    rows: list[tuple] = []
+    latest: dict[str, tuple] = {}
+    append = rows.append
+    get_latest = latest.get
+    fmax = _FLOAT_MAX
+    for metric in metrics:
+        key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+        if type(value) is not float:
+            value = _as_float(key, value)
+        if type(timestamp) is not int or type(step) is not int:
+            timestamp, step = _as_int(key, timestamp, "timestamp"), _as_int(key, step, "step")
+        if -fmax <= value <= fmax:  # False for NaN and +/-inf
+            row = (run_id, key, value, timestamp, step, False)
+        elif value != value:
+            row = (run_id, key, 0.0, timestamp, step, True)
+        else:
+            row = (run_id, key, fmax if value > 0 else -fmax, timestamp, step, False)
+        append(row)
+        newest = get_latest(key)
+        if newest is None or step > newest[4] or (step == newest[4] and timestamp >= newest[3]):
+            latest[key] = row
+    for key in latest:
+        validate_key(key, "Metric")
+    return rows, latest
+
+
+def _as_float(key: str, value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"Got invalid value {value!r} for metric {key!r}: metric values must be numbers"
+        ) from None
+
+
+def _as_int(key: str, value: object, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise InvalidParameterError(f"The {what} of metric {key!r} must be an integer, got {value!r}")
+
+
+def _param_values(run_id: str, params: Iterable[Param]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for param in params:
+        key = validate_key(param.key, "Param")
+        value = validate_param_value(key, param.value)
+        previous = values.setdefault(key, value)
+        if previous != value:
+            raise ParamConflictError(
+                f"Changing param values is not allowed: param {key!r} of run {run_id!r} appears "
+                f"twice in one batch, with value {previous!r} and new value {value!r}"
+            )
+    return values
+
+
+def _tag_values(tags: Iterable[RunTag]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for tag in tags or ():
+        key = validate_key(tag.key, "Tag")
+        values[key] = validate_tag_value(key, tag.value)  # the last value of a key wins
+    return values
+
+
+def _experiment_tag_rows(tags: Iterable[RunTag]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in _tag_values(tags).items()]

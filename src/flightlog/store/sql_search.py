@@ -1,0 +1,309 @@
+"""Compiles the search AST of `flightlog.store.search` into SQLAlchemy Core expressions over the
+tracking tables, so filtering, ordering and paging all run inside the database.
+
+Shapes chosen for the indexes in `dbschema`:
+- a metric/param/tag filter becomes `runs.run_uuid IN (SELECT run_uuid FROM <table> WHERE key = ?
+  AND value <op> ?)`: the subquery walks latest_metrics (key, value) or the (run_uuid, key)
+  primary keys, and any AND/OR nesting composes without duplicate rows;
+- an order_by on a metric/param/tag is a LEFT OUTER JOIN on (run_uuid, key), which is unique, so
+  each run still appears once; runs missing the key sort last in either direction.
+
+Comparisons need the key to exist: `params.x != 'a'` does not match runs without param x (as in
+MLflow); use `params.x IS NULL` for those. A NaN metric satisfies only `!=` and `NOT IN`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from flightlog.store import dbschema as db
+from flightlog.store.search import (
+    ATTRIBUTE,
+    DATASET,
+    METRIC,
+    PARAM,
+    TAG,
+    BoolOp,
+    Comparison,
+    Node,
+    OrderBy,
+)
+
+_RUN_COLUMNS = {
+    "run_id": db.runs.c.run_uuid,
+    "run_name": db.runs.c.name,
+    "status": db.runs.c.status,
+    "start_time": db.runs.c.start_time,
+    "end_time": db.runs.c.end_time,
+    "user_id": db.runs.c.user_id,
+    "artifact_uri": db.runs.c.artifact_uri,
+    "lifecycle_stage": db.runs.c.lifecycle_stage,
+    "experiment_id": db.runs.c.experiment_id,
+}
+
+_EXPERIMENT_COLUMNS = {
+    "name": db.experiments.c.name,
+    "creation_time": db.experiments.c.creation_time,
+    "last_update_time": db.experiments.c.last_update_time,
+    "experiment_id": db.experiments.c.experiment_id,
+}
+
+# What the dataset identifiers of a run filter compare (the context is an input tag).
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+_FLOAT_MAX = sys.float_info.max
+
+
+def clip_float(value: float) -> float:
+    """How a metric value is stored: +/-inf become +/-float max (NaN is handled by is_nan)."""
+    if math.isinf(value):
+        return _FLOAT_MAX if value > 0 else -_FLOAT_MAX
+    return value
+
+
+# --- generic comparisons -------------------------------------------------------------------------
+
+
+def like_to_glob(pattern: str) -> str:
+    """Turn a LIKE pattern (% _, backslash escapes) into an equivalent SQLite GLOB pattern, which
+    is case-sensitive where SQLite's LIKE is not."""
+    out = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(_glob_literal(char))
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_glob_literal(char))
+    return "".join(out)
+
+
+def _glob_literal(char: str) -> str:
+    return f"[{char}]" if char in "*?[]" else char
+
+
+def _string_condition(
+    column: sa.ColumnElement, op: str, value: object, dialect: str
+) -> sa.ColumnElement[bool]:
+    if op == "=":
+        return column == value
+    if op == "!=":
+        return column != value
+    if op in ("LIKE", "NOT LIKE"):
+        if dialect == "sqlite":
+            condition = column.op("GLOB")(like_to_glob(str(value)))
+        else:
+            condition = column.like(value)
+        return sa.not_(condition) if op == "NOT LIKE" else condition
+    if op in ("ILIKE", "NOT ILIKE"):
+        # SQLite's LIKE has no escape character unless told; PostgreSQL and MySQL use backslash.
+        escape = "\\" if dialect == "sqlite" else None
+        condition = column.ilike(value, escape=escape)
+        return sa.not_(condition) if op == "NOT ILIKE" else condition
+    if op == "IN":
+        return column.in_(list(value))  # type: ignore[call-overload]
+    if op == "NOT IN":
+        return column.not_in(list(value))  # type: ignore[call-overload]
+    if op in ("<", "<=", ">", ">="):
+        return _ordering(column, op, value)
+    raise AssertionError(f"unhandled operator {op}")  # the parser only lets known ones through
+
+
+def _ordering(column: sa.ColumnElement, op: str, value: object) -> sa.ColumnElement[bool]:
+    return {
+        "<": column < value,
+        "<=": column <= value,
+        ">": column > value,
+        ">=": column >= value,
+    }[op]
+
+
+def _numeric_condition(column: sa.ColumnElement, op: str, value: object) -> sa.ColumnElement[bool]:
+    if op == "=":
+        return column == value
+    if op == "!=":
+        return column != value
+    if op == "IN":
+        return column.in_(list(value))  # type: ignore[call-overload]
+    if op == "NOT IN":
+        return column.not_in(list(value))  # type: ignore[call-overload]
+    return _ordering(column, op, value)
+
+
+def _clipped(value: object) -> object:
+    if isinstance(value, tuple):
+        return tuple(clip_float(float(v)) for v in value)
+    return clip_float(float(value))  # type: ignore[arg-type]
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+def run_filter(node: Node | None, dialect: str) -> sa.ColumnElement[bool] | None:
+    """A WHERE condition over `runs` for a parsed run filter (None: no filter)."""
+    if node is None:
+        return None
+    if isinstance(node, BoolOp):
+        parts = [run_filter(operand, dialect) for operand in node.operands]
+        return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
+    return _run_comparison(node, dialect)
+
+
+def _run_comparison(comparison: Comparison, dialect: str) -> sa.ColumnElement[bool]:
+    identifier, op, value = comparison.identifier, comparison.op, comparison.value
+    run_uuid = db.runs.c.run_uuid
+    if identifier.type == ATTRIBUTE:
+        column = _RUN_COLUMNS[identifier.key]
+        if op == "IS NULL":
+            return column.is_(None)
+        if op == "IS NOT NULL":
+            return column.is_not(None)
+        if identifier.key in ("start_time", "end_time"):
+            return _numeric_condition(column, op, value)
+        return _string_condition(column, op, value, dialect)
+    if identifier.type == DATASET:
+        return _dataset_condition(identifier.key, op, value, dialect)
+    table = {METRIC: db.latest_metrics, PARAM: db.params, TAG: db.tags}[identifier.type]
+    has_key = table.c.key == identifier.key
+    if op in ("IS NULL", "IS NOT NULL"):
+        having = sa.select(table.c.run_uuid).where(has_key)
+        return run_uuid.not_in(having) if op == "IS NULL" else run_uuid.in_(having)
+    if identifier.type == METRIC:
+        condition = _metric_value_condition(op, _clipped(value))
+    else:
+        condition = _string_condition(table.c.value, op, value, dialect)
+    return run_uuid.in_(sa.select(table.c.run_uuid).where(has_key, condition))
+
+
+def _metric_value_condition(op: str, value: object) -> sa.ColumnElement[bool]:
+    lm = db.latest_metrics
+    compared = _numeric_condition(lm.c.value, op, value)
+    # NaN is stored as 0 with is_nan set: it must not pass as 0. Like IEEE NaN, it is unequal to
+    # everything and neither smaller nor larger than anything.
+    if op in ("!=", "NOT IN"):
+        return sa.or_(lm.c.is_nan == sa.true(), compared)
+    return sa.and_(lm.c.is_nan == sa.false(), compared)
+
+
+def _dataset_condition(field: str, op: str, value: object, dialect: str) -> sa.ColumnElement[bool]:
+    inputs, datasets, input_tags = db.inputs, db.datasets, db.input_tags
+    linked = sa.select(inputs.c.destination_id).where(inputs.c.destination_type == "RUN")
+    if field == "context":
+        column = input_tags.c.value
+        linked = linked.join(
+            input_tags,
+            sa.and_(
+                input_tags.c.input_uuid == inputs.c.input_uuid,
+                input_tags.c.name == DATASET_CONTEXT_TAG,
+            ),
+        )
+    else:
+        column = datasets.c[field]
+        linked = linked.join(datasets, datasets.c.dataset_uuid == inputs.c.source_id)
+    run_uuid = db.runs.c.run_uuid
+    if op == "IS NULL":
+        return run_uuid.not_in(linked)
+    if op == "IS NOT NULL":
+        return run_uuid.in_(linked)
+    return run_uuid.in_(linked.where(_string_condition(column, op, value, dialect)))
+
+
+def run_order(
+    query: sa.Select, orders: Sequence[OrderBy]
+) -> tuple[sa.Select, list[sa.ColumnElement]]:
+    """Add the joins that `orders` needs to `query`; return it with the ORDER BY clauses, ending
+    with MLflow's tiebreak (start_time DESC, run_uuid ASC)."""
+    runs = db.runs
+    from_clause: sa.FromClause = runs
+    clauses: list[sa.ColumnElement] = []
+    for i, order in enumerate(orders):
+        identifier = order.identifier
+        if identifier.type == ATTRIBUTE:
+            column = _RUN_COLUMNS[identifier.key]
+            clauses += _nulls_last(column, order.ascending)
+            continue
+        table = {METRIC: db.latest_metrics, PARAM: db.params, TAG: db.tags}[identifier.type]
+        alias = table.alias(f"order_{i}")
+        from_clause = from_clause.outerjoin(
+            alias, sa.and_(alias.c.run_uuid == runs.c.run_uuid, alias.c.key == identifier.key)
+        )
+        if identifier.type == METRIC:
+            # missing runs last, then NaN (greater than every number, as in MLflow), then values
+            rank = sa.case((alias.c.value.is_(None), 2), (alias.c.is_nan == sa.true(), 1), else_=0)
+            clauses += [rank, alias.c.value.asc() if order.ascending else alias.c.value.desc()]
+        else:
+            clauses += _nulls_last(alias.c.value, order.ascending)
+    clauses += [runs.c.start_time.desc(), runs.c.run_uuid.asc()]
+    return query.select_from(from_clause), clauses
+
+
+def _nulls_last(column: sa.ColumnElement, ascending: bool) -> list[sa.ColumnElement]:
+    # Portable NULLS LAST: MySQL has no such clause, and defaults differ between databases.
+    rank = sa.case((column.is_(None), 1), else_=0)
+    return [rank, column.asc() if ascending else column.desc()]
+
+
+# --- experiments ---------------------------------------------------------------------------------
+
+
+def experiment_filter(node: Node | None, dialect: str) -> sa.ColumnElement[bool] | None:
+    if node is None:
+        return None
+    if isinstance(node, BoolOp):
+        parts = [experiment_filter(operand, dialect) for operand in node.operands]
+        return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
+    identifier, op, value = node.identifier, node.op, node.value
+    if identifier.type == ATTRIBUTE:
+        column = _EXPERIMENT_COLUMNS[identifier.key]
+        if op == "IS NULL":
+            return column.is_(None)
+        if op == "IS NOT NULL":
+            return column.is_not(None)
+        if identifier.key == "name":
+            return _string_condition(column, op, value, dialect)
+        return _numeric_condition(column, op, value)
+    tags = db.experiment_tags
+    experiment_id = db.experiments.c.experiment_id
+    has_key = tags.c.key == identifier.key
+    if op == "IS NULL":
+        return experiment_id.not_in(sa.select(tags.c.experiment_id).where(has_key))
+    if op == "IS NOT NULL":
+        return experiment_id.in_(sa.select(tags.c.experiment_id).where(has_key))
+    condition = _string_condition(tags.c.value, op, value, dialect)
+    return experiment_id.in_(sa.select(tags.c.experiment_id).where(has_key, condition))
+
+
+def experiment_order(
+    query: sa.Select, orders: Sequence[OrderBy]
+) -> tuple[sa.Select, list[sa.ColumnElement]]:
+    """ORDER BY clauses for experiments; the default (no orders) is creation_time DESC, and
+    experiment_id ASC breaks ties."""
+    experiments = db.experiments
+    from_clause: sa.FromClause = experiments
+    clauses: list[sa.ColumnElement] = []
+    if not orders:
+        clauses += _nulls_last(experiments.c.creation_time, ascending=False)
+    for i, order in enumerate(orders):
+        identifier = order.identifier
+        if identifier.type == ATTRIBUTE:
+            clauses += _nulls_last(_EXPERIMENT_COLUMNS[identifier.key], order.ascending)
+            continue
+        alias = db.experiment_tags.alias(f"order_{i}")
+        from_clause = from_clause.outerjoin(
+            alias,
+            sa.and_(
+                alias.c.experiment_id == experiments.c.experiment_id,
+                alias.c.key == identifier.key,
+            ),
+        )
+        clauses += _nulls_last(alias.c.value, order.ascending)
+    clauses.append(experiments.c.experiment_id.asc())
+    return query.select_from(from_clause), clauses
