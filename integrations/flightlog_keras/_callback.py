@@ -1,0 +1,180 @@
+"""`FlightlogCallback`: a Keras 3 callback that records a `fit()` into a flightlog run.
+
+Importing this module imports keras; the plugin package only loads it when it is used.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras
+
+from flightlog_keras._safety import report_fault
+
+SUMMARY_FILE = "model_summary.txt"
+
+
+class FlightlogCallback(keras.callbacks.Callback):
+    """Log a Keras training run: settings when it starts, every `logs` entry as it goes.
+
+    At train begin: `epochs`, `steps_per_epoch`, `batch_size`, the optimizer's name and config
+    (`optimizer_name`, `optimizer_learning_rate`, ...), early-stopping settings when an
+    `EarlyStopping` callback is in the same `fit()`, and the model summary (`model_summary.txt`).
+    At each epoch end: every numeric `logs` entry (`loss`, `val_loss`, `precision`,
+    `val_precision`, ...) with step = epoch, plus `learning_rate`. With `log_every_n_steps=N`,
+    also the batch logs every N batches as `batch_<name>` with step = the global batch index.
+    At train end: `stopped_epoch` when early stopping ended training.
+
+    Logging goes through the async queue; a fault inside flightlog is reported once and never
+    stops training.
+
+    Args:
+        run_id: the run to log into; default: the active run (one is started if none is).
+        log_every_epoch: log the epoch-end `logs`.
+        log_every_n_steps: also log batch-level `logs` every N batches.
+        log_model_summary: log `model.summary()` as a text artifact.
+    """
+
+    def __init__(
+        self,
+        run_id: str | None = None,
+        log_every_epoch: bool = True,
+        log_every_n_steps: int | None = None,
+        log_model_summary: bool = True,
+    ) -> None:
+        super().__init__()
+        if log_every_n_steps is not None and (
+            not isinstance(log_every_n_steps, int) or log_every_n_steps < 1
+        ):
+            from flightlog.exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"log_every_n_steps must be a positive integer or None, got {log_every_n_steps!r}"
+            )
+        self.run_id = run_id
+        self.log_every_epoch = log_every_epoch
+        self.log_every_n_steps = log_every_n_steps
+        self.log_model_summary = log_model_summary
+        self._client: Any = None
+        self._failed = False
+        self._global_step = 0
+        self._early_stopping: Any = None
+
+    # --- Keras hooks ----------------------------------------------------------------------
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._safely("logging the training settings", self._log_settings)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.log_every_epoch and logs:
+            self._safely("logging epoch metrics", self._log_epoch, epoch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._global_step += 1
+        n = self.log_every_n_steps
+        if n is not None and logs and self._global_step % n == 0:
+            self._safely("logging batch metrics", self._log_batch, logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._safely("logging early stopping", self._log_early_stop)
+
+    # --- work -----------------------------------------------------------------------------
+    def _safely(self, what: str, fn: Any, *args: Any) -> None:
+        if self._failed:
+            return
+        try:
+            if self._client is None:
+                self._bind()
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a tracking fault must not stop training
+            self._failed = True  # one warning per fit, not one per epoch
+            report_fault("keras", what, exc)
+
+    def _bind(self) -> None:
+        from flightlog import fluent
+
+        if self.run_id is None:
+            self.run_id = fluent._run_id_or_active()
+        self._client = fluent._client()
+
+    def _log_settings(self) -> None:
+        from flightlog_keras._settings import (
+            early_stopping_params,
+            find_fit_context,
+            optimizer_params,
+        )
+
+        params: dict[str, Any] = {}
+        if "epochs" in self.params:
+            params["epochs"] = self.params["epochs"]
+        if self.params.get("steps") is not None:
+            params["steps_per_epoch"] = self.params["steps"]
+        batch_size, callbacks = find_fit_context(self.model)
+        if batch_size is not None:
+            params["batch_size"] = batch_size
+        self._early_stopping = next(
+            (cb for cb in callbacks if isinstance(cb, keras.callbacks.EarlyStopping)), None
+        )
+        if self._early_stopping is not None:
+            params.update(early_stopping_params(self._early_stopping))
+        params.update(optimizer_params(self.model.optimizer))
+        self._log_params(params)
+        if self.log_model_summary:
+            self._client.log_text(self.run_id, model_summary(self.model), SUMMARY_FILE)
+
+    def _log_params(self, params: dict[str, Any]) -> None:
+        from flightlog.entities import Param
+
+        # Params already in the run with the same value are fine; a different value is refused
+        # by the store (params are immutable), which a resumed run with new settings would hit.
+        self._client.log_batch(self.run_id, params=[Param(k, v) for k, v in params.items()])
+
+    def _log_epoch(self, epoch: int, logs: dict) -> None:
+        metrics = numeric_logs(logs)
+        if "learning_rate" not in metrics:
+            lr = current_learning_rate(self.model.optimizer)
+            if lr is not None:
+                metrics["learning_rate"] = lr
+        self._log_metrics(metrics, epoch)
+
+    def _log_batch(self, logs: dict) -> None:
+        metrics = {f"batch_{k}": v for k, v in numeric_logs(logs).items()}
+        self._log_metrics(metrics, self._global_step)
+
+    def _log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        timestamp = time.time_ns() // 1_000_000
+        for key, value in metrics.items():
+            self._client.log_metric(self.run_id, key, value, timestamp, step)
+
+    def _log_early_stop(self) -> None:
+        es = self._early_stopping
+        if es is not None and getattr(es, "stopped_epoch", 0) > 0:
+            self._log_metrics({"stopped_epoch": float(es.stopped_epoch)}, 0)
+
+
+def numeric_logs(logs: dict) -> dict[str, float]:
+    """The scalar entries of Keras `logs` as floats (tensors, numpy scalars, Python numbers)."""
+    out: dict[str, float] = {}
+    for key, value in logs.items():
+        try:
+            out[str(key)] = float(value)
+        except (TypeError, ValueError):
+            continue  # a non-scalar entry (a user callback may put anything there)
+    return out
+
+
+def current_learning_rate(optimizer: Any) -> float | None:
+    lr = getattr(optimizer, "learning_rate", None)
+    if lr is None:
+        return None
+    try:
+        return float(keras.ops.convert_to_numpy(lr))
+    except Exception:  # noqa: BLE001 - a schedule object or an exotic optimizer
+        return None
+
+
+def model_summary(model: Any) -> str:
+    lines: list[str] = []
+    # Keras prints the summary with rich; line_length keeps it readable in a text file.
+    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=100)
+    return "\n".join(lines) + "\n"

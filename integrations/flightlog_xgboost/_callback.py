@@ -1,0 +1,89 @@
+"""The XGBoost training callback that streams every eval metric to a run, round by round.
+
+Importing this module imports xgboost: the plugin package only loads it when training starts.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import xgboost
+
+from flightlog_xgboost._safety import report_fault
+
+# MLflow's metric-name alphabet; XGBoost metrics such as "ndcg@5" or "error@0.7" fall outside it.
+_INVALID_KEY_CHARS = re.compile(r"[^/\w.\- :]")
+
+
+def metric_key(data_name: str, metric_name: str) -> str:
+    """`<eval name>-<metric>`, the name MLflow's XGBoost autolog uses, made a legal key."""
+    key = f"{data_name}-{metric_name}".replace("@", "_at_")
+    return _INVALID_KEY_CHARS.sub("_", key)
+
+
+class FlightlogCallback(xgboost.callback.TrainingCallback):
+    """Log each eval metric after every boosting round, with step = the round's index.
+
+    Pass it to `xgboost.train(..., callbacks=[FlightlogCallback()])` or to an `XGBModel`'s
+    `callbacks`; autolog injects one for you. Logging goes through the async queue, so a live UI
+    sees the curves grow during training while the round itself only pays for a queue append.
+    A fault inside flightlog is reported once and never stops training.
+
+    Args:
+        run_id: the run to log into; default: the active run (one is started if none is).
+    """
+
+    def __init__(self, run_id: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.rounds_logged = 0
+        self._client: Any = None
+        self._failed = False
+
+    def before_training(self, model: Any) -> Any:
+        try:
+            self._bind()
+        except Exception as exc:  # noqa: BLE001 - a tracking fault must not stop training
+            self._fail(exc)
+        return model
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+        if self._failed or not evals_log:
+            return False
+        try:
+            if self._client is None:
+                self._bind()
+            self._log_round(epoch, evals_log)
+        except Exception as exc:  # noqa: BLE001 - a tracking fault must not stop training
+            self._fail(exc)
+        return False  # never ask XGBoost to stop: that is the user's callbacks' decision
+
+    def _bind(self) -> None:
+        from flightlog import fluent
+
+        if self.run_id is None:
+            self.run_id = fluent._run_id_or_active()
+        self._client = fluent._client()
+
+    def _log_round(self, epoch: int, evals_log: dict) -> None:
+        client = self._client
+        timestamp = time.time_ns() // 1_000_000
+        for data_name, metrics in evals_log.items():
+            for metric_name, history in metrics.items():
+                if not history:
+                    continue
+                latest = history[-1]
+                key = metric_key(data_name, metric_name)
+                if isinstance(latest, tuple):
+                    # xgboost.cv reports (mean, std) per round.
+                    client.log_metric(self.run_id, key, float(latest[0]), timestamp, epoch)
+                    client.log_metric(self.run_id, f"{key}-std", float(latest[1]), timestamp, epoch)
+                else:
+                    client.log_metric(self.run_id, key, float(latest), timestamp, epoch)
+        self.rounds_logged += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        self._failed = True
+        report_fault("xgboost", "logging metrics during training", exc)
