@@ -47,7 +47,7 @@ def validate_key(key: object, kind: str) -> str:
         )
     # Keys can become file names (artifact exports, other stores): they must not resolve to a
     # different path, so "a/../b", "./a" and "/a" are refused.
-    if key.startswith("/") or posixpath.normpath(key) != key:
+    if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
         raise InvalidKeyError(
             f"Invalid {kind} key {key!r}: as a path it would resolve to "
             f"{posixpath.normpath(key)!r}; use a key without '..', '.', '//' or a leading/trailing '/'"
