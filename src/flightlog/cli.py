@@ -11,6 +11,8 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "flightlog.commands.experiments",
     "flightlog.commands.runs",
+    "flightlog.commands.server",
+    "flightlog.commands.sync",
 )
 
 

@@ -1,0 +1,308 @@
+"""MLflow REST API 2.0, tracking part: experiments, runs, metrics, params, tags, inputs.
+
+Paths, methods and JSON follow MLflow's service.proto; the endpoints MLflow's client calls with
+GET (runs/get, experiments/get, experiments/get-by-name, metrics/get-history, and
+experiments/search) take query parameters, and also accept a POST with a JSON body.
+Handlers are plain `def`s: FastAPI runs them in its thread pool, so store I/O never blocks the
+event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from flightlog import validation as v
+from flightlog.entities import Dataset, DatasetInput, Metric, Param, RunTag, ViewType
+from flightlog.exceptions import InvalidParameterError, ResourceNotFoundError
+from flightlog.server import schemas as s
+from flightlog.server import wire
+from flightlog.server.deps import StoreDep
+from flightlog.server.wire import MlflowJSONResponse
+
+API = "/api/2.0/mlflow"
+router = APIRouter(tags=["tracking"])
+
+# MLflow's per-request limits for runs/log-batch.
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _run_id(value: str) -> str:
+    return v.validate_run_id(value)
+
+
+# Keys, values and names are validated by the store (one set of rules for every entry point);
+# these only convert the request models into entities.
+def _tags(items: Sequence[s.KeyValue]) -> list[RunTag]:
+    return [RunTag(t.key, t.value) for t in items]
+
+
+def _params(items: Sequence[s.KeyValue]) -> list[Param]:
+    return [Param(p.key, p.value) for p in items]
+
+
+def _metrics(items: Sequence[s.MetricIn]) -> list[Metric]:
+    return [Metric(m.key, m.value, m.timestamp, m.step) for m in items]
+
+
+def _paged(name: str, items: list, token: str | None) -> Response:
+    body: dict = {name: items}
+    if token:
+        body["next_page_token"] = token
+    return MlflowJSONResponse(body)
+
+
+# --- experiments ------------------------------------------------------------------------------
+@router.post(f"{API}/experiments/create")
+def create_experiment(body: s.CreateExperimentRequest, store: StoreDep) -> Response:
+    experiment_id = store.create_experiment(
+        body.name, body.artifact_location or None, _tags(body.tags)
+    )
+    return MlflowJSONResponse({"experiment_id": str(experiment_id)})
+
+
+def _get_experiment(ref: s.ExperimentRef, store) -> Response:
+    exp = store.get_experiment(ref.experiment_id)
+    return MlflowJSONResponse({"experiment": wire.experiment(exp)})
+
+
+@router.get(f"{API}/experiments/get")
+def get_experiment(ref: Annotated[s.ExperimentRef, Query()], store: StoreDep) -> Response:
+    return _get_experiment(ref, store)
+
+
+@router.post(f"{API}/experiments/get", include_in_schema=False)
+def get_experiment_post(ref: s.ExperimentRef, store: StoreDep) -> Response:
+    return _get_experiment(ref, store)
+
+
+def _get_experiment_by_name(req: s.GetExperimentByNameRequest, store) -> Response:
+    exp = store.get_experiment_by_name(req.experiment_name)
+    if exp is None:
+        raise ResourceNotFoundError(f"Could not find experiment with name '{req.experiment_name}'")
+    return MlflowJSONResponse({"experiment": wire.experiment(exp)})
+
+
+@router.get(f"{API}/experiments/get-by-name")
+def get_experiment_by_name(
+    req: Annotated[s.GetExperimentByNameRequest, Query()], store: StoreDep
+) -> Response:
+    return _get_experiment_by_name(req, store)
+
+
+@router.post(f"{API}/experiments/get-by-name", include_in_schema=False)
+def get_experiment_by_name_post(req: s.GetExperimentByNameRequest, store: StoreDep) -> Response:
+    return _get_experiment_by_name(req, store)
+
+
+def _search_experiments(req: s.SearchExperimentsRequest, store) -> Response:
+    page = store.search_experiments(
+        view_type=ViewType.from_any(req.view_type),
+        max_results=req.max_results or 1000,
+        filter_string=req.filter or None,
+        order_by=req.order_by or None,
+        page_token=req.page_token or None,
+    )
+    return _paged("experiments", [wire.experiment(e) for e in page], page.token)
+
+
+@router.post(f"{API}/experiments/search")
+def search_experiments(req: s.SearchExperimentsRequest, store: StoreDep) -> Response:
+    return _search_experiments(req, store)
+
+
+@router.get(f"{API}/experiments/search")
+def search_experiments_get(
+    req: Annotated[s.SearchExperimentsRequest, Query()], store: StoreDep
+) -> Response:
+    return _search_experiments(req, store)
+
+
+@router.post(f"{API}/experiments/update")
+def update_experiment(req: s.UpdateExperimentRequest, store: StoreDep) -> Response:
+    store.rename_experiment(req.experiment_id, req.new_name)
+    return wire.empty()
+
+
+@router.post(f"{API}/experiments/delete")
+def delete_experiment(ref: s.ExperimentRef, store: StoreDep) -> Response:
+    store.delete_experiment(ref.experiment_id)
+    return wire.empty()
+
+
+@router.post(f"{API}/experiments/restore")
+def restore_experiment(ref: s.ExperimentRef, store: StoreDep) -> Response:
+    store.restore_experiment(ref.experiment_id)
+    return wire.empty()
+
+
+@router.post(f"{API}/experiments/set-experiment-tag")
+def set_experiment_tag(req: s.SetExperimentTagRequest, store: StoreDep) -> Response:
+    store.set_experiment_tag(req.experiment_id, RunTag(req.key, req.value))
+    return wire.empty()
+
+
+# --- runs -------------------------------------------------------------------------------------
+@router.post(f"{API}/runs/create")
+def create_run(req: s.CreateRunRequest, store: StoreDep) -> Response:
+    experiment_id = req.experiment_id if req.experiment_id is not None else "0"
+    tags = _tags(req.tags)
+    user = req.user_id or next((t.value for t in tags if t.key == "mlflow.user"), "")
+    run = store.create_run(
+        experiment_id,
+        user_id=user,
+        start_time=req.start_time if req.start_time is not None else _now_ms(),
+        tags=tags,
+        run_name=req.run_name or None,
+    )
+    return MlflowJSONResponse({"run": wire.run(run)})
+
+
+def _get_run(ref: s.RunRef, store) -> Response:
+    return MlflowJSONResponse({"run": wire.run(store.get_run(_run_id(ref.the_run_id)))})
+
+
+@router.get(f"{API}/runs/get")
+def get_run(ref: Annotated[s.RunRef, Query()], store: StoreDep) -> Response:
+    return _get_run(ref, store)
+
+
+@router.post(f"{API}/runs/get", include_in_schema=False)
+def get_run_post(ref: s.RunRef, store: StoreDep) -> Response:
+    return _get_run(ref, store)
+
+
+@router.post(f"{API}/runs/update")
+def update_run(req: s.UpdateRunRequest, store: StoreDep) -> Response:
+    run_id = _run_id(req.the_run_id)
+    status, end_time = req.status, req.end_time
+    if status is None or (end_time is None and status != "RUNNING"):
+        # A rename (or a status change without an end time) keeps what the run has.
+        current = store.get_run(run_id).info
+        status = status or current.status
+        if end_time is None and status == current.status:
+            end_time = current.end_time
+    info = store.update_run_info(run_id, status, end_time, req.run_name or None)
+    return MlflowJSONResponse({"run_info": wire.run_info(info)})
+
+
+@router.post(f"{API}/runs/delete")
+def delete_run(ref: s.RunRef, store: StoreDep) -> Response:
+    store.delete_run(_run_id(ref.the_run_id))
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/restore")
+def restore_run(ref: s.RunRef, store: StoreDep) -> Response:
+    store.restore_run(_run_id(ref.the_run_id))
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/log-metric")
+def log_metric(req: s.LogMetricRequest, store: StoreDep) -> Response:
+    point = Metric(req.key, req.value, req.timestamp, req.step)
+    store.log_batch(_run_id(req.the_run_id), metrics=[point])
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/log-parameter")
+def log_param(req: s.LogParamRequest, store: StoreDep) -> Response:
+    store.log_batch(_run_id(req.the_run_id), params=_params([req]))
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/set-tag")
+def set_tag(req: s.SetTagRequest, store: StoreDep) -> Response:
+    store.log_batch(_run_id(req.the_run_id), tags=_tags([req]))
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/delete-tag")
+def delete_tag(req: s.DeleteTagRequest, store: StoreDep) -> Response:
+    store.delete_tag(_run_id(req.run_id), req.key)
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/log-batch")
+def log_batch(req: s.LogBatchRequest, store: StoreDep) -> Response:
+    n_metrics, n_params, n_tags = len(req.metrics), len(req.params), len(req.tags)
+    if (
+        n_metrics > MAX_METRICS_PER_BATCH
+        or n_params > MAX_PARAMS_TAGS_PER_BATCH
+        or n_tags > MAX_PARAMS_TAGS_PER_BATCH
+        or n_metrics + n_params + n_tags > MAX_ENTITIES_PER_BATCH
+    ):
+        raise InvalidParameterError(
+            f"A batch may hold at most {MAX_METRICS_PER_BATCH} metrics, "
+            f"{MAX_PARAMS_TAGS_PER_BATCH} params and {MAX_PARAMS_TAGS_PER_BATCH} tags "
+            f"({MAX_ENTITIES_PER_BATCH} in all); got {n_metrics} metrics, {n_params} params, "
+            f"{n_tags} tags"
+        )
+    run_id = _run_id(req.run_id)
+    metrics, params, tags = _metrics(req.metrics), _params(req.params), _tags(req.tags)
+    if metrics or params or tags:
+        store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+    return wire.empty()
+
+
+@router.post(f"{API}/runs/log-inputs")
+def log_inputs(req: s.LogInputsRequest, store: StoreDep) -> Response:
+    datasets = []
+    for item in req.datasets:
+        d = item.dataset
+        dataset = Dataset(d.name, d.digest, d.source_type, d.source, d.dataset_schema, d.profile)
+        tags = {t.key: t.value for t in _tags(item.tags)}
+        datasets.append(DatasetInput(dataset, tags))
+    if datasets:
+        store.log_inputs(_run_id(req.run_id), datasets)
+    return wire.empty()
+
+
+def _search_runs(req: s.SearchRunsRequest, store) -> Response:
+    page = store.search_runs(
+        req.experiment_ids,
+        filter_string=req.filter or "",
+        run_view_type=ViewType.from_any(req.run_view_type),
+        max_results=req.max_results,
+        order_by=req.order_by or None,
+        page_token=req.page_token or None,
+    )
+    return _paged("runs", [wire.run(r) for r in page], page.token)
+
+
+@router.post(f"{API}/runs/search")
+def search_runs(req: s.SearchRunsRequest, store: StoreDep) -> Response:
+    return _search_runs(req, store)
+
+
+# --- metric history ---------------------------------------------------------------------------
+def _metric_history(req: s.GetMetricHistoryRequest, store) -> Response:
+    page = store.get_metric_history(
+        _run_id(req.the_run_id),
+        req.metric_key,
+        max_results=req.max_results,
+        page_token=req.page_token or None,
+    )
+    return _paged("metrics", [wire.metric(m) for m in page], getattr(page, "token", None))
+
+
+@router.get(f"{API}/metrics/get-history")
+def get_metric_history(
+    req: Annotated[s.GetMetricHistoryRequest, Query()], store: StoreDep
+) -> Response:
+    return _metric_history(req, store)
+
+
+@router.post(f"{API}/metrics/get-history", include_in_schema=False)
+def get_metric_history_post(req: s.GetMetricHistoryRequest, store: StoreDep) -> Response:
+    return _metric_history(req, store)

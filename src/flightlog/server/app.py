@@ -1,0 +1,82 @@
+"""The server's ASGI app.
+
+`create_app(settings)` builds it; `create_app_from_env()` is the factory uvicorn workers import.
+Routes come from ROUTER_MODULES: each module has a `router` (a FastAPI APIRouter) and may have a
+`setup(app)` function (for mounting static files and the like), run after its router is
+included. Adding an area of the API is one line here; the web UI, which serves "/", goes last.
+"""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from flightlog.server.settings import PROXIED_ARTIFACT_ROOT, ServerSettings
+from flightlog.store.base import AbstractStore
+
+ROUTER_MODULES: list[str] = [
+    "flightlog.server.api_meta",
+    "flightlog.server.api_tracking",
+    "flightlog.server.api_artifacts",
+    # Model registry routes (registered-models, model-versions, logged-models) go here.
+    # The web UI goes last: it mounts "/" and its static files.
+]
+
+
+def build_store(settings: ServerSettings) -> AbstractStore:
+    """The tracking store; new experiments get proxied (`mlflow-artifacts:/<id>`) locations."""
+    from flightlog.store.sql import SqlStore
+
+    return SqlStore(settings.backend_store_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
+
+
+def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> FastAPI:
+    from flightlog import __version__
+    from flightlog.server.artifact_store import ArtifactDestination
+    from flightlog.server.auth import TokenAuthMiddleware
+    from flightlog.server.errors import install_error_handlers
+    from flightlog.server.limits import BodySizeLimitMiddleware
+
+    tracking_store = store if store is not None else build_store(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        tracking_store.close()
+
+    app = FastAPI(
+        title="flightlog",
+        version=__version__,
+        description="MLflow REST API 2.0 compatible tracking server.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = tracking_store
+    app.state.artifacts = ArtifactDestination(settings.artifacts_destination)
+
+    install_error_handlers(app)
+    for module_name in ROUTER_MODULES:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(app)
+
+    # Added last = runs first: authentication before anything reads the body.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_json_bytes=settings.max_json_bytes,
+        max_artifact_bytes=settings.max_artifact_bytes,
+    )
+    if settings.auth_token:
+        app.add_middleware(TokenAuthMiddleware, token=settings.auth_token)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory each uvicorn worker calls (settings travel in FLIGHTLOG_SERVER_* variables)."""
+    return create_app(ServerSettings.from_env())

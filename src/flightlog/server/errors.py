@@ -1,0 +1,102 @@
+"""Every failure leaves the server as MLflow's error JSON with the matching HTTP status.
+
+`{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}`: flightlog's exceptions carry both
+fields; request validation errors become 400 INVALID_PARAMETER_VALUE; anything unexpected is a
+500 INTERNAL_ERROR whose traceback goes to the server log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from flightlog.exceptions import FlightlogError
+
+log = logging.getLogger("flightlog.server")
+
+# Statuses Starlette raises itself (routing, methods, our size limit), in MLflow's vocabulary.
+_CODE_FOR_STATUS = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "BAD_REQUEST",
+    413: "BAD_REQUEST",
+    415: "BAD_REQUEST",
+    422: "INVALID_PARAMETER_VALUE",
+    429: "REQUEST_LIMIT_EXCEEDED",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+
+
+def error_response(
+    status: int, error_code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error_code": error_code, "message": message}, status_code=status, headers=headers
+    )
+
+
+def _describe_validation(errors: list[dict[str, Any]]) -> str:
+    """One readable sentence per problem, naming the parameter as MLflow does."""
+    parts = []
+    for err in errors[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        name = ".".join(loc) or "request body"
+        kind = err.get("type", "")
+        if kind == "missing":
+            parts.append(f"Missing value for required parameter '{name}'.")
+        elif kind == "json_invalid":
+            parts.append(f"Malformed JSON in the request body: {err.get('msg', '')}.")
+        else:
+            shown = repr(err.get("input"))
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            parts.append(f"Invalid value {shown} for parameter '{name}': {err.get('msg', '')}.")
+    if len(errors) > 5:
+        parts.append(f"({len(errors) - 5} more problems not shown)")
+    return " ".join(parts)
+
+
+async def _flightlog_error(_request: Request, exc: FlightlogError) -> JSONResponse:
+    status = int(getattr(exc, "http_status", 500) or 500)
+    if status >= 500:
+        log.error("%s: %s", exc.error_code, exc.message)
+    return error_response(status, exc.error_code, exc.message)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    return error_response(400, "INVALID_PARAMETER_VALUE", _describe_validation(exc.errors()))
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    status = exc.status_code
+    code = _CODE_FOR_STATUS.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if status == 404 and message == "Not Found":
+        message = "This API endpoint does not exist."
+    return error_response(status, code, message, getattr(exc, "headers", None))
+
+
+async def _not_implemented(_request: Request, exc: NotImplementedError) -> JSONResponse:
+    return error_response(501, "NOT_IMPLEMENTED", str(exc) or "Not implemented by this server.")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "INTERNAL_ERROR", "Internal server error; the server log has the details."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FlightlogError, _flightlog_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(NotImplementedError, _not_implemented)
+    app.add_exception_handler(Exception, _unexpected)
