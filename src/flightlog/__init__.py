@@ -53,6 +53,7 @@ from flightlog.fluent import (
     set_tracking_uri,
     start_run,
 )
+from flightlog.models.registry_client import register_model
 
 __version__ = "0.1.0"
 
@@ -121,6 +122,7 @@ __all__ = [
     "log_table",
     "log_text",
     "queue_stats",
+    "register_model",
     "restore_experiment",
     "restore_run",
     "search_experiments",

@@ -32,6 +32,7 @@ from flightlog.entities import (
     ViewType,
 )
 from flightlog.exceptions import InvalidParameterError, RunNotActiveError
+from flightlog.models.registry_client import RegistryClientMixin
 from flightlog.queue import get_logging_queue
 from flightlog.store import get_store
 from flightlog.store.base import AbstractStore
@@ -52,7 +53,7 @@ def _async_default() -> bool:
     return env_flag("FLIGHTLOG_ASYNC_LOGGING", True)
 
 
-class TrackingClient:
+class TrackingClient(RegistryClientMixin):
     """Explicit access to experiments, runs, metrics and artifacts in one tracking store."""
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):

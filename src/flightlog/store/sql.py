@@ -71,6 +71,7 @@ from flightlog.store import migrations, sql_search
 from flightlog.store.base import AbstractStore
 from flightlog.store.run_names import generate_run_name
 from flightlog.store.search import EXPERIMENTS, RUNS, parse_filter, parse_order_by_list
+from flightlog.store.sql_registry import SqlRegistryMixin
 from flightlog.validation import (
     validate_experiment_name,
     validate_key,
@@ -315,7 +316,7 @@ class _Statements:
             conn.exec_driver_sql(sql, rows)
 
 
-class SqlStore(AbstractStore):
+class SqlStore(SqlRegistryMixin, AbstractStore):
     """The tracking store on a SQL database. Thread-safe; one instance per URI per process
     (`flightlog.store.get_store`)."""
 
@@ -622,7 +623,7 @@ class SqlStore(AbstractStore):
         condition = sql_search.experiment_filter(node, dialect)
         if condition is not None:
             query = query.where(condition)
-        query, clauses = sql_search.experiment_order(query, orders)
+        query, clauses = sql_search.experiment_order(query, orders, dialect)
         query = query.order_by(*clauses).limit(limit + 1).offset(offset)
         with self._read() as conn:
             rows = conn.execute(query).all()
@@ -1006,7 +1007,7 @@ class SqlStore(AbstractStore):
         condition = sql_search.run_filter(node, self.dialect_name)
         if condition is not None:
             query = query.where(condition)
-        query, clauses = sql_search.run_order(query, orders)
+        query, clauses = sql_search.run_order(query, orders, self.dialect_name)
         query = query.order_by(*clauses).limit(limit + 1).offset(offset)
         with self._read() as conn:
             rows = conn.execute(query).all()
