@@ -2,11 +2,21 @@
 
 Every test gets its own embedded store (a SQLite file under tmp_path) and a clean fluent state,
 so tests never see each other's runs and never write into the working directory.
+
+SQL store fixtures: `store` runs a test once per backend (SQLite, PostgreSQL, MySQL/MariaDB).
+SQLite gets a new file per test; each server gets one randomly named database per test session
+(created on first use, dropped at the end) whose tables are emptied before every test.
+Servers come from FLIGHTLOG_TEST_POSTGRES_URI and FLIGHTLOG_TEST_MYSQL_URI; when one cannot be
+reached its tests are skipped, except under CI=true, where that is a failure.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -15,17 +25,20 @@ os.environ.setdefault("FLIGHTLOG_AUTOLOG_TESTING", "1")
 
 
 def _reset_fluent_state() -> None:
-    from flightlog import config, fluent
+    from flightlog import config
 
-    try:
-        fluent.flush(timeout=10)
-    except Exception:  # noqa: BLE001 - a broken store in one test must not break the next
-        pass
-    with fluent._lock:
-        fluent._active_runs.clear()
-    fluent._last_active_run_id = None
-    fluent._active_experiment_id = None
-    fluent._client_cache = None
+    # Only a test that used the fluent API has fluent state to reset; store tests never import it.
+    fluent = sys.modules.get("flightlog.fluent")
+    if fluent is not None:
+        try:
+            fluent.flush(timeout=10)
+        except Exception:  # noqa: BLE001 - a broken store in one test must not break the next
+            pass
+        with fluent._lock:
+            fluent._active_runs.clear()
+        fluent._last_active_run_id = None
+        fluent._active_experiment_id = None
+        fluent._client_cache = None
     config.set_tracking_uri(None)
 
 
@@ -46,3 +59,213 @@ def isolated_tracking(tmp_path, monkeypatch):
     _reset_fluent_state()
     yield uri
     _reset_fluent_state()
+
+
+# --- SQL store backends --------------------------------------------------------------------------
+
+SQL_BACKENDS = ("sqlite", "postgresql", "mysql")
+
+_SERVER_ENV = {
+    "postgresql": (
+        "FLIGHTLOG_TEST_POSTGRES_URI",
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
+    ),
+    "mysql": ("FLIGHTLOG_TEST_MYSQL_URI", "mysql+pymysql://root@127.0.0.1:3306/"),
+}
+
+
+def pytest_configure(config):
+    for backend in SQL_BACKENDS:
+        config.addinivalue_line("markers", f"{backend}: runs against the {backend} SQL store")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _unavailable(message: str):
+    """Skip, or fail under CI: CI must never go green without its databases."""
+    if _in_ci():
+        pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@dataclass
+class _ServerDatabase:
+    """One throwaway database on a server, created on first use."""
+
+    backend: str
+    url: object = None  # sqlalchemy URL of the test database
+    admin_url: object = None
+    error: str | None = None
+    store: object = None  # the shared SqlStore on it
+    tables: list = field(default_factory=list)  # every table but the version table, children first
+
+    @property
+    def env_var(self) -> str:
+        return _SERVER_ENV[self.backend][0]
+
+    def create(self) -> None:
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+
+        env_var, default = _SERVER_ENV[self.backend]
+        base = make_url(os.environ.get(env_var) or default)
+        candidates = [base]
+        if self.backend == "postgresql" and base.username == "postgres":
+            candidates.append(base.set(username="root"))  # some hosts only have a root role
+        name = f"flightlog_test_{uuid.uuid4().hex[:12]}"
+        errors = []
+        for url in candidates:
+            engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            try:
+                with engine.connect() as conn:
+                    if self.backend == "mysql":
+                        conn.exec_driver_sql(
+                            f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                        )
+                    else:
+                        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+            except Exception as exc:  # noqa: BLE001 - any failure means "no server to test on"
+                errors.append(f"{url.render_as_string(hide_password=True)}: {exc}".splitlines()[0])
+                continue
+            finally:
+                engine.dispose()
+            self.admin_url = url
+            self.url = url.set(database=name)
+            return
+        self.error = (
+            f"no {self.backend} server for the SQL store tests ({'; '.join(errors)}); "
+            f"set {env_var} to a reachable server URI"
+        )
+
+    def shared_store(self, artifact_root: str):
+        from flightlog.store.sql import SqlStore
+
+        if self.store is None:
+            import sqlalchemy as sa
+
+            self.store = SqlStore(
+                self.url.render_as_string(hide_password=False), default_artifact_root=artifact_root
+            )
+            metadata = sa.MetaData()
+            metadata.reflect(self.store.engine)
+            # Children first, so deleting never trips a foreign key. Later migrations' tables
+            # (the model registry) are found here too.
+            self.tables = [
+                t for t in reversed(metadata.sorted_tables) if t.name != "alembic_version"
+            ]
+        return self.store
+
+    def wipe(self, artifact_root: str) -> None:
+        """Empty every table and put the Default experiment back, as in a new store."""
+        from flightlog.entities import LifecycleStage
+        from flightlog.store.sql import insert_experiment_zero
+
+        store = self.store
+        with store.engine.begin() as conn:
+            for table in self.tables:
+                conn.execute(table.delete())
+            insert_experiment_zero(
+                conn,
+                {
+                    "experiment_id": 0,
+                    "name": "Default",
+                    "artifact_location": f"{artifact_root}/0",
+                    "lifecycle_stage": LifecycleStage.ACTIVE,
+                    "creation_time": 0,
+                    "last_update_time": 0,
+                },
+            )
+        store.default_artifact_root = artifact_root
+
+    def drop(self) -> None:
+        import sqlalchemy as sa
+
+        if self.store is not None:
+            self.store.close()
+        if self.url is None:
+            return
+        engine = sa.create_engine(
+            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
+        try:
+            with engine.connect() as conn:
+                name = self.url.database
+                if self.backend == "postgresql":
+                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                else:
+                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sql_servers() -> Iterator[dict[str, _ServerDatabase]]:
+    servers = {backend: _ServerDatabase(backend) for backend in _SERVER_ENV}
+    yield servers
+    for server in servers.values():
+        server.drop()
+
+
+def _server(sql_servers, backend: str) -> _ServerDatabase:
+    server = sql_servers[backend]
+    if server.url is None and server.error is None:
+        server.create()
+    if server.error is not None:
+        _unavailable(server.error)
+    return server
+
+
+@dataclass
+class StoreTarget:
+    """Where a test's SQL store lives, so a test can open more stores on the same database."""
+
+    backend: str
+    uri: str
+    artifact_root: str
+
+    def open(self):
+        from flightlog.store.sql import SqlStore
+
+        return SqlStore(self.uri, default_artifact_root=self.artifact_root)
+
+
+@pytest.fixture(params=[pytest.param(b, marks=getattr(pytest.mark, b)) for b in SQL_BACKENDS])
+def store_target(request, tmp_path, sql_servers) -> StoreTarget:
+    backend = request.param
+    artifact_root = (tmp_path / "artifacts").as_uri()
+    if backend == "sqlite":
+        return StoreTarget(
+            backend, f"sqlite:///{tmp_path / 'store' / 'flightlog.db'}", artifact_root
+        )
+    server = _server(sql_servers, backend)
+    server.shared_store(artifact_root)
+    server.wipe(artifact_root)
+    return StoreTarget(backend, server.url.render_as_string(hide_password=False), artifact_root)
+
+
+@pytest.fixture
+def store(store_target, sql_servers) -> Iterator[object]:
+    """A SqlStore holding only the Default experiment, once per backend."""
+    if store_target.backend == "sqlite":
+        opened = store_target.open()
+        yield opened
+        opened.close()
+    else:
+        yield sql_servers[store_target.backend].store
+
+
+@pytest.fixture
+def make_store(store_target) -> Iterator[Callable[[], object]]:
+    """Opens more SqlStores on the test's database (closed after the test)."""
+    opened = []
+
+    def make():
+        new = store_target.open()
+        opened.append(new)
+        return new
+
+    yield make
+    for item in opened:
+        item.close()

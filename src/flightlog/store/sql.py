@@ -623,7 +623,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         condition = sql_search.experiment_filter(node, dialect)
         if condition is not None:
             query = query.where(condition)
-        query, clauses = sql_search.experiment_order(query, orders)
+        query, clauses = sql_search.experiment_order(query, orders, dialect)
         query = query.order_by(*clauses).limit(limit + 1).offset(offset)
         with self._read() as conn:
             rows = conn.execute(query).all()
@@ -1007,7 +1007,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         condition = sql_search.run_filter(node, self.dialect_name)
         if condition is not None:
             query = query.where(condition)
-        query, clauses = sql_search.run_order(query, orders)
+        query, clauses = sql_search.run_order(query, orders, self.dialect_name)
         query = query.order_by(*clauses).limit(limit + 1).offset(offset)
         with self._read() as conn:
             rows = conn.execute(query).all()

@@ -52,6 +52,8 @@ _EXPERIMENT_COLUMNS = {
     "experiment_id": db.experiments.c.experiment_id,
 }
 
+_NUMERIC_RUN_COLUMNS = frozenset({"start_time", "end_time", "experiment_id"})
+
 # What the dataset identifiers of a run filter compare (the context is an input tag).
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
@@ -217,7 +219,7 @@ def _dataset_condition(field: str, op: str, value: object, dialect: str) -> sa.C
 
 
 def run_order(
-    query: sa.Select, orders: Sequence[OrderBy]
+    query: sa.Select, orders: Sequence[OrderBy], dialect: str
 ) -> tuple[sa.Select, list[sa.ColumnElement]]:
     """Add the joins that `orders` needs to `query`; return it with the ORDER BY clauses, ending
     with MLflow's tiebreak (start_time DESC, run_uuid ASC)."""
@@ -228,6 +230,8 @@ def run_order(
         identifier = order.identifier
         if identifier.type == ATTRIBUTE:
             column = _RUN_COLUMNS[identifier.key]
+            if identifier.key not in _NUMERIC_RUN_COLUMNS:
+                column = _binary(column, dialect)
             clauses += _nulls_last(column, order.ascending)
             continue
         table = {METRIC: db.latest_metrics, PARAM: db.params, TAG: db.tags}[identifier.type]
@@ -240,9 +244,15 @@ def run_order(
             rank = sa.case((alias.c.value.is_(None), 2), (alias.c.is_nan == sa.true(), 1), else_=0)
             clauses += [rank, alias.c.value.asc() if order.ascending else alias.c.value.desc()]
         else:
-            clauses += _nulls_last(alias.c.value, order.ascending)
+            clauses += _nulls_last(_binary(alias.c.value, dialect), order.ascending)
     clauses += [runs.c.start_time.desc(), runs.c.run_uuid.asc()]
     return query.select_from(from_clause), clauses
+
+
+def _binary(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """Sort strings by code point everywhere: SQLite and our MySQL tables (utf8mb4_bin) do, and
+    PostgreSQL does under COLLATE "C" whatever the server's locale."""
+    return column.collate("C") if dialect == "postgresql" else column
 
 
 def _nulls_last(column: sa.ColumnElement, ascending: bool) -> list[sa.ColumnElement]:
@@ -282,7 +292,7 @@ def experiment_filter(node: Node | None, dialect: str) -> sa.ColumnElement[bool]
 
 
 def experiment_order(
-    query: sa.Select, orders: Sequence[OrderBy]
+    query: sa.Select, orders: Sequence[OrderBy], dialect: str
 ) -> tuple[sa.Select, list[sa.ColumnElement]]:
     """ORDER BY clauses for experiments; the default (no orders) is creation_time DESC, and
     experiment_id ASC breaks ties."""
@@ -294,7 +304,10 @@ def experiment_order(
     for i, order in enumerate(orders):
         identifier = order.identifier
         if identifier.type == ATTRIBUTE:
-            clauses += _nulls_last(_EXPERIMENT_COLUMNS[identifier.key], order.ascending)
+            column = _EXPERIMENT_COLUMNS[identifier.key]
+            if identifier.key == "name":
+                column = _binary(column, dialect)
+            clauses += _nulls_last(column, order.ascending)
             continue
         alias = db.experiment_tags.alias(f"order_{i}")
         from_clause = from_clause.outerjoin(
@@ -304,6 +317,6 @@ def experiment_order(
                 alias.c.key == identifier.key,
             ),
         )
-        clauses += _nulls_last(alias.c.value, order.ascending)
+        clauses += _nulls_last(_binary(alias.c.value, dialect), order.ascending)
     clauses.append(experiments.c.experiment_id.asc())
     return query.select_from(from_clause), clauses
