@@ -20,7 +20,7 @@ ROUTER_MODULES: list[str] = [
     "flightlog.server.api_meta",
     "flightlog.server.api_tracking",
     "flightlog.server.api_artifacts",
-    # Model registry routes (registered-models, model-versions, logged-models) go here.
+    "flightlog.server.api_registry",
     # The web UI goes last: it mounts "/" and its static files.
 ]
 

@@ -33,6 +33,7 @@ from flightlog.exceptions import (
 )
 from flightlog.rest_client import RestClient
 from flightlog.store.base import AbstractStore
+from flightlog.store.rest_registry import RestRegistryMixin
 
 API = "/api/2.0/mlflow"
 
@@ -76,7 +77,7 @@ def _param_conflict(error: FlightlogError) -> FlightlogError:
     return error
 
 
-class RestStore(AbstractStore):
+class RestStore(RestRegistryMixin, AbstractStore):
     """A tracking store reached over HTTP (MLflow REST API 2.0)."""
 
     # The logging queue journals batches for remote stores before sending them.
