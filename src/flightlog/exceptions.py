@@ -160,3 +160,13 @@ class LoggedModelNotFoundError(ResourceNotFoundError):
 
 class RegisteredModelAlreadyExistsError(ResourceAlreadyExistsError):
     pass
+
+
+# --- autolog -------------------------------------------------------------------------------
+class AutologConfigError(InvalidParameterError):
+    """An autolog option that does not exist or has a value of the wrong kind."""
+
+
+class AutologTestModeError(FlightlogError):
+    """Raised instead of a warning under FLIGHTLOG_AUTOLOG_TESTING=1: an integration failed,
+    changed an argument on its way to the patched function, or left a run open."""
