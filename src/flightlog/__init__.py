@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 from flightlog import entities, exceptions
+from flightlog.autolog import autolog
 from flightlog.client import MlflowClient, TrackingClient
 from flightlog.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
 from flightlog.exceptions import FlightlogError, MlflowException
@@ -95,6 +96,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",
