@@ -316,7 +316,8 @@ class TrackingClient(RegistryClientMixin):
 
     # --- artifacts -----------------------------------------------------------------------
     def _artifact_repo(self, run_id: str):
-        return get_artifact_repository(self._store.get_run(run_id).info.artifact_uri)
+        uri = self._store.get_run(run_id).info.artifact_uri
+        return get_artifact_repository(uri, self._tracking_uri)
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
         repo = self._artifact_repo(run_id)

@@ -32,6 +32,9 @@ from flightlog.exceptions import FlightlogError, StoreUnavailableError, error_fr
 
 # Statuses worth another try: the server is overloaded, restarting or behind a failing proxy.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Of those, the ones that do not say whether the server acted on the request (a proxy in front
+# of it gave up, or it crashed mid-request).
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 CONNECT_TIMEOUT_S = 10.0
 
 Body = bytes | os.PathLike | None
@@ -142,9 +145,10 @@ class RestClient:
         self._session_pid = None
 
     # --- requests ------------------------------------------------------------------------
-    def _backoff(self, attempt: int, response: Any = None) -> float:
-        if response is not None:
-            retry_after = response.headers.get("Retry-After")
+    def _backoff(self, attempt: int, last_error: Any = None) -> float:
+        headers = getattr(last_error, "headers", None)
+        if headers is not None and not isinstance(last_error, BaseException):
+            retry_after = headers.get("Retry-After")
             if retry_after and retry_after.strip().isdigit():
                 return min(float(retry_after), self.backoff_max * 4)
         delay = min(self.backoff_factor * (2**attempt), self.backoff_max)
@@ -160,10 +164,15 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
         timeout: float | None = None,
+        retry_ambiguous: bool = True,
     ) -> Any:
         """Send one request, retrying transient failures; return the final `requests.Response`.
 
-        `data` is bytes, or the path of a file to stream (reopened for each attempt). Raises StoreUnavailableError when every attempt failed to connect.
+        `data` is bytes, or the path of a file to stream (reopened for each attempt). Raises
+        StoreUnavailableError when no attempt got an answer. A failure after the request may
+        have reached the server (connection dropped mid-request, read timeout, 502/504) is
+        retried too, unless `retry_ambiguous` is False: then AmbiguousRequestError is raised at
+        once, for callers that must find out whether the first attempt took effect.
         """
         import requests
 
@@ -173,8 +182,10 @@ class RestClient:
         if auth:
             send_headers["Authorization"] = auth
         verify = _tls_verify()
-        last_error: BaseException | None = None
+        last_error: BaseException | str | None = None
         for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(self._backoff(attempt - 1, last_error))
             body = open(data, "rb") if isinstance(data, os.PathLike) else data  # noqa: SIM115
             try:
                 response = self._get_session().request(
@@ -192,24 +203,32 @@ class RestClient:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
+                if not retry_ambiguous and not _never_sent(exc):
+                    raise AmbiguousRequestError(
+                        f"{method} {path}: the connection failed after the request was sent "
+                        f"({exc}); it may or may not have taken effect"
+                    ) from exc
                 last_error = exc
-                if attempt < self.max_retries:
-                    time.sleep(self._backoff(attempt))
                 continue
             finally:
                 if hasattr(body, "close"):
                     body.close()
-            retry = response.status_code in RETRY_STATUSES and attempt < self.max_retries
-            if retry and not _is_final_error(response):
-                delay = self._backoff(attempt, response)
-                response.close()
-                last_error = None
-                time.sleep(delay)
-                continue
+            status = response.status_code
+            if status in RETRY_STATUSES and not _is_final_error(response):
+                if not retry_ambiguous and status in AMBIGUOUS_STATUSES:
+                    response.close()
+                    raise AmbiguousRequestError(
+                        f"{method} {path}: HTTP {status} from {self.base_url}; the request may "
+                        "or may not have taken effect"
+                    )
+                if attempt < self.max_retries:
+                    last_error = response
+                    response.close()
+                    continue
             return response
         raise StoreUnavailableError(
             f"Could not reach {self.base_url} ({method} {path}) after "
-            f"{self.max_retries + 1} attempts: {last_error}"
+            f"{self.max_retries + 1} attempts: {_describe(last_error)}"
         )
 
     def call(
@@ -218,6 +237,7 @@ class RestClient:
         path: str,
         body: Mapping[str, Any] | bytes | None = None,
         params: Mapping[str, Any] | None = None,
+        retry_ambiguous: bool = True,
     ) -> dict[str, Any]:
         """A JSON API call: returns the response JSON, or raises the error it describes."""
         data = None
@@ -225,7 +245,9 @@ class RestClient:
         if body is not None:
             data = body if isinstance(body, bytes) else encode_json(body)
             headers = {"Content-Type": "application/json"}
-        response = self.request(method, path, params=params, data=data, headers=headers)
+        response = self.request(
+            method, path, params=params, data=data, headers=headers, retry_ambiguous=retry_ambiguous
+        )
         if response.status_code == 200:
             if not response.content:
                 return {}
@@ -237,6 +259,39 @@ class RestClient:
                     f"{response.text[:200]!r}"
                 ) from exc
         raise error_from_response(response, f"{method} {path}")
+
+
+class AmbiguousRequestError(StoreUnavailableError):
+    """The request may have reached the server before the connection failed: a retry could
+    apply it twice. Retryable like any StoreUnavailableError once the caller has checked."""
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the failure happened before the request could reach the server."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, NewConnectionError | ConnectionRefusedError):
+            return True
+        stack.extend([getattr(err, "reason", None), err.__cause__, err.__context__])
+        stack.extend(a for a in getattr(err, "args", ()) if isinstance(a, BaseException))
+    return False
+
+
+def _describe(last: Any) -> str:
+    if isinstance(last, BaseException):
+        return str(last)
+    status = getattr(last, "status_code", None)
+    return f"HTTP {status}" if status is not None else "no answer"
 
 
 def _is_final_error(response: Any) -> bool:

@@ -6,8 +6,11 @@ from flightlog.artifacts.base import ArtifactRepository
 from flightlog.exceptions import UnsupportedUriError
 
 
-def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
-    """The repository for a run's (or experiment's) artifact URI."""
+def get_artifact_repository(
+    artifact_uri: str, tracking_uri: str | None = None
+) -> ArtifactRepository:
+    """The repository for a run's (or experiment's) artifact URI. `tracking_uri` (default: the
+    current one) resolves `mlflow-artifacts:/...` URIs to the server that holds them."""
     scheme = artifact_uri.split(":", 1)[0].lower() if ":" in artifact_uri else ""
     if scheme in ("", "file") or (len(scheme) == 1 and scheme.isalpha()):  # "" or C: paths
         from flightlog.artifacts.local import LocalArtifactRepository
@@ -20,7 +23,7 @@ def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
             raise UnsupportedUriError(
                 f"Artifact URI {artifact_uri!r} is not supported yet"
             ) from exc
-        return HttpArtifactRepository(artifact_uri)
+        return HttpArtifactRepository(artifact_uri, tracking_uri)
     raise UnsupportedUriError(
         f"Unsupported artifact URI {artifact_uri!r}: flightlog handles local paths, file://, "
         "mlflow-artifacts:/ and http(s):// artifact locations"

@@ -30,8 +30,9 @@ from flightlog.exceptions import (
     ParamConflictError,
     ResourceNotFoundError,
     RunNotFoundError,
+    StoreUnavailableError,
 )
-from flightlog.rest_client import RestClient
+from flightlog.rest_client import AmbiguousRequestError, RestClient
 from flightlog.store.base import AbstractStore
 from flightlog.store.rest_registry import RestRegistryMixin
 
@@ -43,6 +44,9 @@ MAX_PARAMS_TAGS_PER_REQUEST = 100
 MAX_ENTITIES_PER_REQUEST = 1000
 # MLflow refuses log-batch bodies over 1 MB; stay well under it.
 MAX_REQUEST_BYTES = 900_000
+
+# How many unresolved log-batch requests a store remembers (the queue retries far fewer).
+_MAX_UNCERTAIN = 10_000
 
 _VIEW_NAMES = {ViewType.ACTIVE_ONLY: "ACTIVE_ONLY", ViewType.DELETED_ONLY: "DELETED_ONLY"}
 _VIEW_NAMES[ViewType.ALL] = "ALL"
@@ -85,10 +89,13 @@ class RestStore(RestRegistryMixin, AbstractStore):
     max_metrics_per_batch = MAX_METRICS_PER_REQUEST
     max_params_per_batch = MAX_PARAMS_TAGS_PER_REQUEST
     max_tags_per_batch = MAX_PARAMS_TAGS_PER_REQUEST
+    max_entities_per_batch = MAX_ENTITIES_PER_REQUEST
 
     def __init__(self, uri: str, *, client: RestClient | None = None):
         self.uri = uri.rstrip("/")
         self.client = client or RestClient(self.uri)
+        # log-batch requests whose outcome is unknown, by content signature (insertion order).
+        self._uncertain: dict[tuple, bool] = {}
 
     def __repr__(self) -> str:
         return f"RestStore({self.uri!r})"
@@ -228,12 +235,72 @@ class RestStore(RestRegistryMixin, AbstractStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Send in requests that fit MLflow's limits. Each request is atomic on the server;
-        a batch larger than one request is not (the queue never sends one that large)."""
+        a batch larger than one request is not (the queue never sends one that large).
+
+        A request whose outcome is unknown (the connection broke after it was sent) is not
+        blindly sent again, which could store its points twice: the run's latest metrics show
+        whether it was stored, and it is re-sent only if it was not.
+        """
         for body in _batch_requests(run_id, metrics, params, tags):
             try:
-                self._post("/runs/log-batch", body, RunNotFoundError)
+                self._send_batch(run_id, body)
             except InvalidParameterError as exc:
                 raise _param_conflict(exc) from None
+
+    def _send_batch(self, run_id: str, body: dict[str, Any]) -> None:
+        signature = _signature(body)
+        # An earlier call may have left this request's fate unknown (the queue retries it now).
+        uncertain = signature is not None and signature in self._uncertain
+        if uncertain and self._batch_is_stored(run_id, body):
+            self._uncertain.pop(signature, None)
+            return
+        for _attempt in range(self.client.max_retries + 1):
+            try:
+                self.client.call("POST", API + "/runs/log-batch", body, retry_ambiguous=False)
+            except ResourceNotFoundError as exc:
+                raise _narrow(exc, RunNotFoundError) from None
+            except AmbiguousRequestError as exc:
+                last_error = exc
+                if signature is None:
+                    continue  # params and tags only: storing them twice changes nothing
+                self._remember_uncertain(signature)
+                # Raises StoreUnavailableError while the server stays away; the signature
+                # stays remembered for the queue's next attempt.
+                if self._batch_is_stored(run_id, body):
+                    self._uncertain.pop(signature, None)
+                    return
+                continue
+            if signature is not None:
+                self._uncertain.pop(signature, None)
+            return
+        raise StoreUnavailableError(f"Could not deliver a batch to {self.uri}: {last_error}")
+
+    def _remember_uncertain(self, signature: tuple) -> None:
+        self._uncertain[signature] = True
+        while len(self._uncertain) > _MAX_UNCERTAIN:
+            self._uncertain.pop(next(iter(self._uncertain)))
+
+    def _batch_is_stored(self, run_id: str, body: dict[str, Any]) -> bool:
+        """Whether a log-batch request took effect: a stored batch left, for every metric key
+        it carries, its newest point as the run's latest value of that key (batches of one
+        writer are sent in order, and a run's latest metric only moves forward). If anything
+        else moved a key further since, the answer is "not stored", so points may repeat but
+        are never lost."""
+        newest: dict[str, tuple[int, int, float | str]] = {}
+        for m in body["metrics"]:
+            point = (m["step"], m["timestamp"], m["value"])
+            old = newest.get(m["key"])
+            if old is None or point[:2] >= old[:2]:
+                newest[m["key"]] = point
+        latest = {m.key: m for m in self.get_run(run_id).data._metric_objs}
+        for key, (step, timestamp, value) in newest.items():
+            found = latest.get(key)
+            if found is None or (found.step, found.timestamp) != (step, timestamp):
+                return False
+            expected = float(value)
+            if not (found.value == expected or (math.isnan(found.value) and math.isnan(expected))):
+                return False
+        return True
 
     def log_param(self, run_id: str, param: Param) -> None:
         self.log_batch(run_id, params=[param])
@@ -284,6 +351,20 @@ class RestStore(RestRegistryMixin, AbstractStore):
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         body = {"run_id": run_id, "datasets": [d.to_dict() for d in datasets]}
         self._post("/runs/log-inputs", body, RunNotFoundError)
+
+
+def _signature(body: dict[str, Any]) -> tuple | None:
+    """What identifies a log-batch request's metrics when the queue sends it again."""
+    metrics = body["metrics"]
+    if not metrics:
+        return None
+    first, last = metrics[0], metrics[-1]
+    return (
+        body["run_id"],
+        len(metrics),
+        tuple(first.values()),
+        tuple(last.values()),
+    )
 
 
 def _narrow(error: ResourceNotFoundError, cls: type | None) -> FlightlogError:
