@@ -6,11 +6,11 @@ Importing this module imports keras; the plugin package only loads it when it is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import keras
 
-from flightlog_keras._safety import report_fault
 
 SUMMARY_FILE = "model_summary.txt"
 
@@ -29,19 +29,25 @@ class FlightlogCallback(keras.callbacks.Callback):
     Logging goes through the async queue; a fault inside flightlog is reported once and never
     stops training.
 
+    The first two arguments are those of MLflow's `MlflowCallback` (an alias of this class).
+
     Args:
-        run_id: the run to log into; default: the active run (one is started if none is).
         log_every_epoch: log the epoch-end `logs`.
         log_every_n_steps: also log batch-level `logs` every N batches.
+        run_id: the run to log into; default: the active run (one is started if none is).
         log_model_summary: log `model.summary()` as a text artifact.
+        on_fault: called with (what, exception) instead of warning (autolog collects faults
+            and reports them once, when `fit` returns).
     """
 
     def __init__(
         self,
-        run_id: str | None = None,
         log_every_epoch: bool = True,
         log_every_n_steps: int | None = None,
+        *,
+        run_id: str | None = None,
         log_model_summary: bool = True,
+        on_fault: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         super().__init__()
         if log_every_n_steps is not None and (
@@ -53,16 +59,21 @@ class FlightlogCallback(keras.callbacks.Callback):
                 f"log_every_n_steps must be a positive integer or None, got {log_every_n_steps!r}"
             )
         self.run_id = run_id
+        self._given_run_id = run_id
         self.log_every_epoch = log_every_epoch
         self.log_every_n_steps = log_every_n_steps
         self.log_model_summary = log_model_summary
+        self._on_fault = on_fault
         self._client: Any = None
-        self._failed = False
+        self._faulted: set[str] = set()
+        self._no_run = False
         self._global_step = 0
         self._early_stopping: Any = None
 
     # --- Keras hooks ----------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
+        # A callback reused for another fit() logs into the run active now, unless given one.
+        self.run_id, self._client, self._no_run = self._given_run_id, None, False
         self._safely("logging the training settings", self._log_settings)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -80,15 +91,29 @@ class FlightlogCallback(keras.callbacks.Callback):
 
     # --- work -----------------------------------------------------------------------------
     def _safely(self, what: str, fn: Any, *args: Any) -> None:
-        if self._failed:
+        if self._no_run:
             return
         try:
             if self._client is None:
-                self._bind()
+                try:
+                    self._bind()
+                except Exception:
+                    self._no_run = True  # no run to log into: stop trying for this callback
+                    what = "finding the run to log into"
+                    raise
             fn(*args)
         except Exception as exc:  # noqa: BLE001 - a tracking fault must not stop training
-            self._failed = True  # one warning per fit, not one per epoch
-            report_fault("keras", what, exc)
+            # Each kind of step reports once: a store that is down fails every epoch, and one
+            # failed step (a param conflict in a resumed run) must not stop the metrics.
+            if what in self._faulted:
+                return
+            self._faulted.add(what)
+            if self._on_fault is not None:
+                self._on_fault(what, exc)
+            else:
+                from flightlog.autolog.reporting import report
+
+                report("keras", what, exc)
 
     def _bind(self) -> None:
         from flightlog import fluent

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import xgboost
 
-from flightlog_xgboost._safety import report_fault
 
 # MLflow's metric-name alphabet; XGBoost metrics such as "ndcg@5" or "error@0.7" fall outside it.
 _INVALID_KEY_CHARS = re.compile(r"[^/\w.\- :]")
@@ -33,12 +33,19 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
 
     Args:
         run_id: the run to log into; default: the active run (one is started if none is).
+        on_fault: called with (what, exception) instead of warning (autolog collects faults
+            and reports them once, when the training call returns).
     """
 
-    def __init__(self, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        run_id: str | None = None,
+        on_fault: Callable[[str, BaseException], None] | None = None,
+    ) -> None:
         super().__init__()
         self.run_id = run_id
-        self.rounds_logged = 0
+        self.last_iteration: int | None = None
+        self._on_fault = on_fault
         self._client: Any = None
         self._failed = False
 
@@ -50,6 +57,7 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
         return model
 
     def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
+        self.last_iteration = epoch
         if self._failed or not evals_log:
             return False
         try:
@@ -82,8 +90,14 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
                     client.log_metric(self.run_id, f"{key}-std", float(latest[1]), timestamp, epoch)
                 else:
                     client.log_metric(self.run_id, key, float(latest), timestamp, epoch)
-        self.rounds_logged += 1
 
     def _fail(self, exc: BaseException) -> None:
+        # One report per training: a store that failed once would fail every round.
         self._failed = True
-        report_fault("xgboost", "logging metrics during training", exc)
+        what = "logging metrics during training"
+        if self._on_fault is not None:
+            self._on_fault(what, exc)
+        else:
+            from flightlog.autolog.reporting import report
+
+            report("xgboost", what, exc)
