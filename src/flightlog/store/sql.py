@@ -388,8 +388,9 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         The common case (an up-to-date store) costs two small queries and no Alembic import."""
         with engine.connect() as conn:
             revisions = migrations.current_revisions(conn)
-            has_default = revisions is not None and self._has_default_experiment(conn)
-        if revisions != migrations.head_revisions():
+            current = revisions == migrations.head_revisions()
+            has_default = current and self._has_default_experiment(conn)
+        if not current:
             self._check_known_revisions(revisions)
             self._migrate(engine)
             has_default = False

@@ -101,7 +101,7 @@ def _string_condition(
         return column != value
     if op in ("LIKE", "NOT LIKE"):
         if dialect == "sqlite":
-            condition = column.op("GLOB")(like_to_glob(str(value)))
+            condition = column.op("GLOB", is_comparison=True)(like_to_glob(str(value)))
         else:
             condition = column.like(value)
         return sa.not_(condition) if op == "NOT LIKE" else condition
