@@ -9,7 +9,7 @@ Unknown fields are ignored, as MLflow's server does.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -43,6 +43,21 @@ def _id_text(value: str | int) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+
+
+def _documented(**constraints: Any) -> Any:
+    """Constraints stated in the OpenAPI schema (so generated clients and fuzzers send sensible
+    data) but enforced by the store, whose error messages name the rule that was broken."""
+    return Field(json_schema_extra=constraints)
+
+
+# MLflow's rules for metric/param/tag keys (flightlog.validation holds the full ones).
+Key = Annotated[Text, _documented(minLength=1, maxLength=250, pattern=r"^[/\w.\- :]+$")]
+ParamValue = Annotated[Text, _documented(maxLength=6000)]
+TagValue = Annotated[Text, _documented(maxLength=8000)]
+RunId = Annotated[Text, _documented(pattern=r"^[a-zA-Z0-9_\-]{1,256}$")]
+ExperimentName = Annotated[Text, _documented(minLength=1, maxLength=500)]
+RunName = Annotated[Text, _documented(maxLength=250)]
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 # Ids are strings in MLflow's API; some clients send experiment ids as numbers.
 Id = Annotated[StrictStr | StrictInt, AfterValidator(_id_text)]
@@ -56,12 +71,17 @@ class _Model(BaseModel):
 
 
 class KeyValue(_Model):
-    key: Text
-    value: Text = ""
+    key: Key
+    value: TagValue = ""
+
+
+class ParamIn(_Model):
+    key: Key
+    value: ParamValue = ""
 
 
 class MetricIn(_Model):
-    key: Text
+    key: Key
     value: float
     timestamp: Int64
     step: Int64 = 0
@@ -70,8 +90,8 @@ class MetricIn(_Model):
 class _RunRef(_Model):
     """MLflow accepts a run as `run_id` or its deprecated alias `run_uuid`."""
 
-    run_id: Text | None = None
-    run_uuid: Text | None = None
+    run_id: RunId | None = None
+    run_uuid: RunId | None = None
 
     @model_validator(mode="after")
     def _one_run_id(self):
@@ -86,7 +106,7 @@ class _RunRef(_Model):
 
 # --- experiments ------------------------------------------------------------------------------
 class CreateExperimentRequest(_Model):
-    name: Text
+    name: ExperimentName
     artifact_location: Text | None = None
     tags: list[KeyValue] = []
 
@@ -96,7 +116,7 @@ class ExperimentRef(_Model):
 
 
 class GetExperimentByNameRequest(_Model):
-    experiment_name: Text
+    experiment_name: ExperimentName
 
 
 class SearchExperimentsRequest(_Model):
@@ -109,18 +129,13 @@ class SearchExperimentsRequest(_Model):
 
 class UpdateExperimentRequest(_Model):
     experiment_id: Id
-    new_name: Text
+    new_name: ExperimentName
 
 
 class SetExperimentTagRequest(_Model):
     experiment_id: Id
-    key: Text
-    value: Text = ""
-
-
-class DeleteExperimentTagRequest(_Model):
-    experiment_id: Id
-    key: Text
+    key: Key
+    value: TagValue = ""
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -129,7 +144,7 @@ class CreateRunRequest(_Model):
     user_id: Text | None = None
     start_time: Int64 | None = None
     tags: list[KeyValue] = []
-    run_name: Text | None = None
+    run_name: RunName | None = None
 
 
 class RunRef(_RunRef):
@@ -139,35 +154,35 @@ class RunRef(_RunRef):
 class UpdateRunRequest(_RunRef):
     status: RunStatusName | None = None
     end_time: Int64 | None = None
-    run_name: Text | None = None
+    run_name: RunName | None = None
 
 
 class LogMetricRequest(_RunRef):
-    key: Text
+    key: Key
     value: float
     timestamp: Int64
     step: Int64 = 0
 
 
 class LogParamRequest(_RunRef):
-    key: Text
-    value: Text = ""
+    key: Key
+    value: ParamValue = ""
 
 
 class SetTagRequest(_RunRef):
-    key: Text
-    value: Text = ""
+    key: Key
+    value: TagValue = ""
 
 
 class DeleteTagRequest(_Model):
-    run_id: Text
-    key: Text
+    run_id: RunId
+    key: Key
 
 
 class LogBatchRequest(_Model):
-    run_id: Text
+    run_id: RunId
     metrics: list[MetricIn] = []
-    params: list[KeyValue] = []
+    params: list[ParamIn] = []
     tags: list[KeyValue] = []
 
 
@@ -187,7 +202,7 @@ class DatasetInputIn(_Model):
 
 
 class LogInputsRequest(_Model):
-    run_id: Text
+    run_id: RunId
     datasets: list[DatasetInputIn] = []
 
 
@@ -201,7 +216,7 @@ class SearchRunsRequest(_Model):
 
 
 class GetMetricHistoryRequest(_RunRef):
-    metric_key: Text
+    metric_key: Key
     page_token: Text | None = None
     max_results: Annotated[int, Field(ge=1, le=INT64_MAX)] | None = None
 
@@ -210,8 +225,8 @@ class GetMetricHistoryRequest(_RunRef):
 class ListArtifactsRequest(_Model):
     """`GET /api/2.0/mlflow/artifacts/list`: a run's artifacts under `path`."""
 
-    run_id: Text | None = None
-    run_uuid: Text | None = None
+    run_id: RunId | None = None
+    run_uuid: RunId | None = None
     path: Text | None = None
     page_token: Text | None = None
 
