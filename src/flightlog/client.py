@@ -43,6 +43,10 @@ _writable_runs: dict[int, set[str]] = {}
 _writable_lock = threading.Lock()
 
 
+_time_ns = time.time_ns
+_valid_keys = v._valid_keys
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -203,7 +207,7 @@ class TrackingClient(RegistryClientMixin):
             )
         self._queue.flush(run_id)
         self._writable().discard(run_id)
-        self._store.update_run_info(run_id, status, end_time or _now_ms())
+        self._queue.end_run(self._store, run_id, status, end_time or _now_ms())
 
     def reopen_run(self, run_id: str) -> RunInfo:
         """Mark a terminated run RUNNING again (what `start_run(run_id=...)` does to resume)."""
@@ -247,19 +251,28 @@ class TrackingClient(RegistryClientMixin):
         step: int | None = None,
         synchronous: bool | None = None,
     ) -> None:
-        if key not in v._valid_keys:
+        # The training loop's hot path: cheap type checks first, full validation only when
+        # they fail; no locks, no property calls once the run is known to be writable.
+        if key not in _valid_keys:
             v.validate_key(key, "Metric")
-        if type(value) is not float:
+        if value.__class__ is not float:
             value = v.validate_metric_value(key, value)
-        timestamp = _now_ms() if timestamp is None else v.validate_int(timestamp, "Timestamp", key)
-        step = 0 if step is None else v.validate_int(step, "Step", key)
-        if run_id not in self._writable():
+        if timestamp is None:
+            timestamp = _time_ns() // 1_000_000
+        elif timestamp.__class__ is not int:
+            timestamp = v.validate_int(timestamp, "Timestamp", key)
+        if step is None:
+            step = 0
+        elif step.__class__ is not int:
+            step = v.validate_int(step, "Step", key)
+        store = self._store_obj
+        if store is None or run_id not in self._writable():
             self._check_writable(run_id)
-        if self._sync(synchronous):
-            self._queue.flush(run_id)
-            self._store.log_batch(run_id, metrics=[Metric(key, value, timestamp, step)])
+            store = self._store
+        if synchronous or (synchronous is None and not self._async):
+            self._queue.write_through(store, run_id, [Metric(key, value, timestamp, step)])
         else:
-            self._queue.submit_metric(self._store, run_id, key, value, timestamp, step)
+            self._queue.submit_metric(store, run_id, key, value, timestamp, step)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         v.validate_key(key, "Param")
@@ -294,8 +307,7 @@ class TrackingClient(RegistryClientMixin):
             return
         self._check_writable(run_id)
         if self._sync(synchronous):
-            self._queue.flush(run_id)
-            self._store.log_batch(run_id, metrics, params, tags)
+            self._queue.write_through(self._store, run_id, metrics, params, tags)
         else:
             self._queue.submit(self._store, run_id, metrics, params, tags)
 

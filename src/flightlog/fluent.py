@@ -7,7 +7,6 @@ expect. `nested=True` pushes a child run; `end_run()` pops one.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -235,6 +234,8 @@ def start_run(
                     ) from None
                 raise
         active = ActiveRun(run)
+        # log_* calls reach the run's own store without resolving the tracking URI each time.
+        active._client = client
         _active_runs.append(active)
         _last_active_run_id = active.info.run_id
         return active
@@ -257,7 +258,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
             return
         run = _active_runs.pop()
         _last_active_run_id = run.info.run_id
-    _client().set_terminated(run.info.run_id, status)
+    (getattr(run, "_client", None) or _client()).set_terminated(run.info.run_id, status)
 
 
 def _end_all_runs(status: str) -> None:
@@ -321,9 +322,12 @@ def log_metric(
     run_id: str | None = None,
 ) -> None:
     """Append one point; in async mode this only validates and queues (microseconds)."""
-    if run_id is None:
-        run_id = _active_runs[-1].info.run_id if _active_runs else _run_id_or_active()
-    _client().log_metric(run_id, key, value, timestamp, step, synchronous)
+    if run_id is None and _active_runs:
+        active = _active_runs[-1]
+        client = getattr(active, "_client", None) or _client()
+        client.log_metric(active.info.run_id, key, value, timestamp, step, synchronous)
+        return
+    _client().log_metric(_run_id_or_active(run_id), key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
@@ -488,9 +492,11 @@ def search_runs(
 
 
 def _register_exit_handler() -> None:
-    # The logging queue's lifecycle module replaces this with signal-aware handling; the fallback
-    # still guarantees runs are never left RUNNING after a normal exit.
-    atexit.register(_end_all_runs, RunStatus.FINISHED)
+    # Exit, uncaught exceptions and SIGTERM flush the logging queue and end open runs
+    # (FINISHED / FAILED / KILLED); see flightlog.lifecycle.
+    from flightlog import lifecycle
+
+    lifecycle.install()
 
 
 _register_exit_handler()

@@ -1,0 +1,75 @@
+"""`flightlog sync`: send what processes left in the local spool and journal.
+
+A process that could not reach its tracking store (or was killed while batches were on their
+way to a remote one) leaves a folder under the spool root. `sync` takes over the folders whose
+process is gone (their lock is free), sends each batch to the store URI recorded with it, in
+order and exactly once, and removes the folder when everything is through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sync", help="send batches left in the local spool/journal by ended processes"
+    )
+    parser.add_argument(
+        "--spool-dir",
+        help="spool root (default: $FLIGHTLOG_SPOOL_DIR, else ~/.cache/flightlog/spool)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what would be sent, send nothing"
+    )
+    parser.set_defaults(handler=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from flightlog import spool
+    from flightlog.commands.output import print_table
+
+    root = Path(args.spool_dir).expanduser() if args.spool_dir else spool.spool_root()
+    folders = spool.owner_folders(root)
+    if not folders:
+        print(f"Nothing to sync in {root}")
+        return 0
+    rows = []
+    status = 0
+    for folder in folders:
+        with spool.claim(folder) as ours:
+            if not ours:
+                rows.append((folder.name, "-", "-", "skipped: its process is still running"))
+                continue
+            if args.dry_run:
+                records = spool.folder_records(folder)
+                runs = len({r.run_id for r in records})
+                rows.append((folder.name, runs, sum(r.size for r in records), "would send"))
+                continue
+            report = spool.replay_folder(folder, _store_for(args))
+        if report.complete:
+            outcome = "sent" if not report.failed else f"sent; {report.failed} batch(es) refused"
+        else:
+            outcome = f"backend unavailable, kept for later: {report.unavailable}"
+            status = 1
+        rows.append((folder.name, len(report.runs), report.entities, outcome))
+        for error in report.errors:
+            print(f"refused: {error}", file=sys.stderr)
+        if report.failed:
+            status = 1
+    print_table(["SPOOL", "RUNS", "POINTS/PARAMS/TAGS", "RESULT"], rows)
+    return status
+
+
+def _store_for(args: argparse.Namespace):
+    """Stores by the URI each record carries; records without one go to the current store."""
+    from flightlog.config import get_tracking_uri
+    from flightlog.store import get_store
+
+    def store_for(uri: str | None):
+        return get_store(uri or get_tracking_uri())
+
+    return store_for

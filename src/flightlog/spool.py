@@ -1,0 +1,431 @@
+"""The local, durable side of the logging queue: a spool for batches the backend did not take,
+and a write-ahead journal for batches on their way to a remote backend.
+
+Layout under the spool root (``$FLIGHTLOG_SPOOL_DIR``, else ``$XDG_CACHE_HOME/flightlog/spool``,
+else ``~/.cache/flightlog/spool``)::
+
+    <root>/<owner>/            one folder per process that ever needed one ("owner")
+        owner.json             pid, host, start time, command line (for people and for `sync`)
+        lock                   flock'ed by the owner while it lives (the kernel drops the lock
+                               when the process dies, even by SIGKILL)
+        journal.jsonl          write-ahead journal: batches sent to a remote store, not yet acked
+        spool-<run>-<uri>.jsonl  one append-only file per run: batches waiting for the backend
+        replayed               sequence numbers already replayed (so nothing is sent twice)
+
+Every batch is one JSON line, a `Record`, carrying its store URI, run id and a sequence number
+unique within the owner. Replaying an owner folder (the live writer does it for its own folder,
+`flightlog sync` for folders of dead processes) merges journal and spool records per run, sorts
+them by sequence number, skips the ones already replayed or acknowledged, and sends the rest in
+order. Files are written with os.write on unbuffered descriptors and fsync'ed, so a forked child
+can never flush a parent's buffer a second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flightlog.entities import Metric, Param, RunTag
+
+try:  # POSIX; elsewhere dead owners are found by pid
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT_VERSION = 1
+JOURNAL_NAME = "journal.jsonl"
+REPLAYED_NAME = "replayed"
+OWNER_NAME = "owner.json"
+LOCK_NAME = "lock"
+
+
+def spool_root() -> Path:
+    """Where spools and journals live (read each time: tests and users may change the env)."""
+    configured = os.environ.get("FLIGHTLOG_SPOOL_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "flightlog" / "spool"
+
+
+@dataclass
+class Record:
+    """One batch for one run (or, with `end`, the run's final status), as stored on disk."""
+
+    seq: int
+    uri: str | None
+    run_id: str
+    metrics: list[Metric] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    tags: list[RunTag] = field(default_factory=list)
+    end: tuple[str, int] | None = None  # (status, end_time) for a run-termination record
+
+    @property
+    def size(self) -> int:
+        """Entities in the record (a termination counts as one)."""
+        return len(self.metrics) + len(self.params) + len(self.tags) + (1 if self.end else 0)
+
+    def encode(self) -> bytes:
+        d: dict = {"v": FORMAT_VERSION, "seq": self.seq, "uri": self.uri, "run": self.run_id}
+        if self.metrics:
+            d["m"] = [[m.key, m.value, m.timestamp, m.step] for m in self.metrics]
+        if self.params:
+            d["p"] = [[p.key, p.value] for p in self.params]
+        if self.tags:
+            d["t"] = [[t.key, t.value] for t in self.tags]
+        if self.end:
+            d["end"] = list(self.end)
+        # NaN and +/-inf are valid metric values; Python's json writes and reads them back.
+        return (json.dumps(d, separators=(",", ":")) + "\n").encode("utf-8")
+
+    @classmethod
+    def decode(cls, d: dict) -> Record:
+        return cls(
+            seq=int(d["seq"]),
+            uri=d.get("uri"),
+            run_id=d["run"],
+            metrics=[Metric(k, float(v), int(t), int(s)) for k, v, t, s in d.get("m", ())],
+            params=[Param(k, v) for k, v in d.get("p", ())],
+            tags=[RunTag(k, v) for k, v in d.get("t", ())],
+            end=(d["end"][0], int(d["end"][1])) if d.get("end") else None,
+        )
+
+
+def _read_lines(path: Path) -> Iterator[dict]:
+    """The JSON objects of a file, skipping a torn last line (a crash mid-write)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
+
+
+def _append(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _uri_tag(uri: str | None) -> str:
+    return hashlib.sha1((uri or "").encode("utf-8")).hexdigest()[:10]
+
+
+def spool_file_name(uri: str | None, run_id: str) -> str:
+    return f"spool-{run_id}-{_uri_tag(uri)}.jsonl"
+
+
+class Owner:
+    """This process's folder in the spool root, created on first use.
+
+    Thread-safe: the writer thread and a shutting-down thread may both append (the lock is taken
+    with a timeout by callers that must never hang)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else spool_root()
+        self.lock = threading.Lock()
+        self._dir: Path | None = None
+        self._lock_fd: int | None = None
+        self._journal_fd: int | None = None
+        self._journal_pending: set[int] = set()
+        self._spool_fds: dict[str, int] = {}
+        self._replayed_fd: int | None = None
+        self._seq = 0
+
+    # --- setup ---------------------------------------------------------------------------
+    @property
+    def dir(self) -> Path:
+        if self._dir is None:
+            self._dir = self._create()
+        return self._dir
+
+    def exists(self) -> bool:
+        return self._dir is not None
+
+    def _create(self) -> Path:
+        started = time.time()
+        name = f"{os.getpid()}-{int(started)}-{uuid.uuid4().hex[:8]}"
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=False)
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": started,
+            "argv": sys.argv[:8],
+        }
+        (path / OWNER_NAME).write_text(json.dumps(info))
+        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._lock_fd = fd
+        return path
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def remove(self) -> None:
+        """Delete the folder (nothing left in it) and close its files; the lock goes last."""
+        with self.lock:
+            path = self._dir
+            for fd in [self._journal_fd, self._replayed_fd, *self._spool_fds.values()]:
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._journal_fd = self._replayed_fd = None
+            self._spool_fds = {}
+            self._journal_pending.clear()
+            self._dir = None
+            if path is not None:
+                remove_folder(path)
+            if self._lock_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def abandon_after_fork(self) -> None:
+        """In a forked child: let go of the parent's files without touching them. Only close
+        descriptors (never LOCK_UN: the lock belongs to the parent's open file too)."""
+        for fd in [self._lock_fd, self._journal_fd, self._replayed_fd, *self._spool_fds.values()]:
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._lock_fd = self._journal_fd = self._replayed_fd = None
+        self._spool_fds = {}
+        self._dir = None
+        self.lock = threading.Lock()
+
+    # --- journal -------------------------------------------------------------------------
+    def journal_append(self, records: Iterable[Record]) -> None:
+        """Write batches about to be sent; durable (fsync) before this returns."""
+        data = b"".join(r.encode() for r in records)
+        if not data:
+            return
+        with self.lock:
+            if self._journal_fd is None:
+                self._journal_fd = os.open(
+                    self.dir / JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                )
+            _append(self._journal_fd, data)
+            os.fsync(self._journal_fd)
+            for r in records:
+                self._journal_pending.add(r.seq)
+
+    def journal_ack(self, seqs: Iterable[int]) -> None:
+        """The backend has these (or they moved to the spool): forget them. The file is emptied
+        when nothing in it is pending, so it stays small."""
+        seqs = list(seqs)
+        with self.lock:
+            fd = self._journal_fd
+            if fd is None:
+                return
+            self._journal_pending.difference_update(seqs)
+            if not self._journal_pending:
+                os.ftruncate(fd, 0)
+            else:
+                _append(fd, (json.dumps({"ack": seqs}) + "\n").encode())
+
+    # --- spool ---------------------------------------------------------------------------
+    def spool_append(
+        self,
+        records: list[Record],
+        on_durable: Callable[[], None] | None = None,
+        timeout: float = -1,
+    ) -> bool:
+        """Append records to their runs' spool files and fsync them. `on_durable` runs while
+        the lock is still held, so a concurrent shutdown sees the caller's bookkeeping. False
+        when the lock could not be had within `timeout` (nothing written)."""
+        by_file: dict[str, list[bytes]] = {}
+        for r in records:
+            by_file.setdefault(spool_file_name(r.uri, r.run_id), []).append(r.encode())
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        try:
+            for name, lines in by_file.items():
+                fd = self._spool_fds.get(name)
+                if fd is None:
+                    fd = os.open(self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                    self._spool_fds[name] = fd
+                _append(fd, b"".join(lines))
+                os.fsync(fd)
+            if on_durable is not None:
+                on_durable()
+            return True
+        finally:
+            self.lock.release()
+
+    def mark_replayed(self, seq: int) -> None:
+        with self.lock:
+            if self._replayed_fd is None:
+                self._replayed_fd = os.open(
+                    self.dir / REPLAYED_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                )
+            _append(self._replayed_fd, f"{seq}\n".encode())
+
+    def pending_records(self, uri: str | None, run_id: str) -> list[Record]:
+        """The spooled records of one run not yet replayed, in order."""
+        if self._dir is None:
+            return []
+        with self.lock:
+            done = read_replayed(self._dir)
+            path = self._dir / spool_file_name(uri, run_id)
+            records = [Record.decode(d) for d in _read_lines(path) if "seq" in d]
+        return sorted((r for r in records if r.seq not in done), key=lambda r: r.seq)
+
+    def drop_run(self, uri: str | None, run_id: str) -> None:
+        """A run's spool is fully replayed: delete its file."""
+        name = spool_file_name(uri, run_id)
+        with self.lock:
+            fd = self._spool_fds.pop(name, None)
+            if fd is not None:
+                os.close(fd)
+            if self._dir is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    (self._dir / name).unlink()
+
+
+def read_replayed(folder: Path) -> set[int]:
+    try:
+        text = (folder / REPLAYED_NAME).read_text()
+    except FileNotFoundError:
+        return set()
+    return {int(x) for x in text.split() if x.isdigit()}
+
+
+# --- replaying folders left behind -----------------------------------------------------------
+def owner_folders(root: Path | None = None) -> list[Path]:
+    root = Path(root) if root is not None else spool_root()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / OWNER_NAME).exists())
+
+
+@contextlib.contextmanager
+def claim(folder: Path) -> Iterator[bool]:
+    """Take over an owner folder: yields True when its owner is gone and nobody else (another
+    `flightlog sync`) holds it; the claim lasts for the block."""
+    if fcntl is None:  # pragma: no cover - Windows: by pid only
+        yield not _pid_alive(folder)
+        return
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR)
+    except FileNotFoundError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        # The folder may have been finished and removed between listing and locking.
+        yield (folder / OWNER_NAME).exists()
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(folder: Path) -> bool:  # pragma: no cover - Windows fallback
+    try:
+        pid = int(json.loads((folder / OWNER_NAME).read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError):
+        return False
+    return True
+
+
+def folder_records(folder: Path) -> list[Record]:
+    """Everything in an owner folder still to be sent: unacknowledged journal entries and spool
+    records, minus what was replayed, each sequence number once, in sequence order."""
+    done = read_replayed(folder)
+    journal: dict[int, Record] = {}
+    acked: set[int] = set()
+    for d in _read_lines(folder / JOURNAL_NAME):
+        if "ack" in d:
+            acked.update(int(s) for s in d["ack"])
+        elif "seq" in d:
+            journal[int(d["seq"])] = Record.decode(d)
+    by_seq = {s: r for s, r in journal.items() if s not in acked}
+    for path in sorted(folder.glob("spool-*.jsonl")):
+        for d in _read_lines(path):
+            if "seq" in d:
+                by_seq[int(d["seq"])] = Record.decode(d)  # a record moved from journal to spool
+    return [by_seq[s] for s in sorted(by_seq) if s not in done]
+
+
+def remove_folder(folder: Path) -> None:
+    # The owner file goes first: a racing `claim` then sees the folder as finished.
+    with contextlib.suppress(FileNotFoundError):
+        (folder / OWNER_NAME).unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def mark_folder_replayed(folder: Path, seq: int) -> None:
+    with open(folder / REPLAYED_NAME, "a", encoding="ascii") as f:
+        f.write(f"{seq}\n")
+
+
+def send(store, record: Record) -> None:
+    """Deliver one record to its store (raises what the store raises)."""
+    if record.end is not None:
+        store.update_run_info(record.run_id, record.end[0], record.end[1])
+    else:
+        store.log_batch(record.run_id, record.metrics, record.params, record.tags)
+
+
+@dataclass
+class ReplayReport:
+    """What replaying one owner folder did."""
+
+    folder: Path
+    sent: int = 0  # records delivered
+    entities: int = 0  # points, params, tags and statuses delivered
+    failed: int = 0  # records the backend refused for good (reported, not retried)
+    errors: list[str] = field(default_factory=list)
+    unavailable: str | None = None  # set when the backend was down: the folder is kept
+    runs: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        return self.unavailable is None
+
+
+def replay_folder(folder: Path, store_for: Callable[[str | None], object]) -> ReplayReport:
+    """Send a claimed owner folder's records in order, each exactly once; remove the folder
+    when everything is through. A backend that is down stops the replay (progress is kept in
+    the folder's `replayed` file, so the next attempt resumes where this one stopped)."""
+    from flightlog.exceptions import StoreUnavailableError
+
+    report = ReplayReport(folder)
+    for record in folder_records(folder):
+        try:
+            send(store_for(record.uri), record)
+        except StoreUnavailableError as exc:
+            report.unavailable = str(exc)
+            return report
+        except Exception as exc:  # noqa: BLE001 - a refused record must not block the others
+            report.failed += 1
+            report.errors.append(f"run {record.run_id}, batch {record.seq}: {exc}")
+        else:
+            report.sent += 1
+            report.entities += record.size
+            report.runs.add(record.run_id)
+        mark_folder_replayed(folder, record.seq)
+    remove_folder(folder)
+    return report
