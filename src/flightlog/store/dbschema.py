@@ -118,7 +118,8 @@ metrics = sa.Table(
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("is_nan", sa.Boolean, nullable=False),
     # get_metric_history: WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, id
-    sa.Index("ix_metrics_run_key_step", "run_uuid", "key", "step"),
+    # (SQLite and InnoDB append the row id to index entries: the full order comes from here)
+    sa.Index("ix_metrics_run_key_step_time", "run_uuid", "key", "step", "timestamp"),
     **MYSQL_TABLE_OPTIONS,
 )
 

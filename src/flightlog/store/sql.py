@@ -242,11 +242,21 @@ class _Statements:
         cols = ", ".join(q(c) for c in _METRIC_COLUMNS)
 
         self.run_stage = f"SELECT lifecycle_stage FROM runs WHERE run_uuid = {ph}"
+        value, ts, step, key, nan = q("value"), q("timestamp"), q("step"), q("key"), q("is_nan")
+        self.history = (
+            f"SELECT id, {value}, {ts}, {step}, {nan} FROM metrics"
+            f" WHERE run_uuid = {ph} AND {key} = {ph}"
+        )
+        # "step >= ?" first: a range the (run_uuid, key, step, timestamp) index can seek to.
+        self.history_after = (
+            f" AND {step} >= {ph} AND ({step} > {ph} OR ({step} = {ph} AND ({ts} > {ph}"
+            f" OR ({ts} = {ph} AND id > {ph}))))"
+        )
+        self.history_order = f" ORDER BY {step}, {ts}, id"
         self.insert_metrics = self._insert("metrics", cols, 6)
         self.copy_metrics = f"COPY metrics ({cols}) FROM STDIN"
         self.insert_params = self._insert("params", f"run_uuid, {q('key')}, {q('value')}", 3)
 
-        value, ts, step, key, nan = q("value"), q("timestamp"), q("step"), q("key"), q("is_nan")
         if self.family == "mysql":
             newer = (
                 f"(VALUES({step}) > {step} OR (VALUES({step}) = {step} AND VALUES({ts}) >= {ts}))"
@@ -948,36 +958,37 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         if max_results is not None:
             max_results = _check_max_results(max_results, "get_metric_history")
         after = _decode_token(page_token, ["step", "timestamp", "id"])
-        m = db.metrics
-        query = sa.select(m.c.id, m.c.value, m.c.timestamp, m.c.step, m.c.is_nan).where(
-            m.c.run_uuid == run_id, m.c.key == metric_key
-        )
+        sql = self._sql
+        # Raw SQL through the driver's cursor: a million-point history would spend more time
+        # building SQLAlchemy Row objects than reading the database.
+        statement, args = sql.history, [run_id, metric_key]
         if after is not None:
-            # Keyset paging: resume after the last point returned, without re-reading the rows
-            # before it (an OFFSET would, on every page).
+            # Keyset paging: resume after the last point returned instead of re-reading the
+            # rows before it (an OFFSET would, on every page).
+            statement += sql.history_after
             step, ts, last_id = after["step"], after["timestamp"], after["id"]
-            query = query.where(
-                sa.or_(
-                    m.c.step > step,
-                    sa.and_(
-                        m.c.step == step,
-                        sa.or_(m.c.timestamp > ts, sa.and_(m.c.timestamp == ts, m.c.id > last_id)),
-                    ),
-                )
-            )
-        query = query.order_by(m.c.step, m.c.timestamp, m.c.id)
+            args += [step, step, step, ts, ts, last_id]
+        statement += sql.history_order
         if max_results is not None:
-            query = query.limit(max_results + 1)
+            statement += f" LIMIT {max_results + 1:d}"
         with self._read() as conn:
             self._run_row(conn, run_id)
-            rows = conn.execute(query).all()
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(statement, args)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
         token = None
         if max_results is not None and len(rows) > max_results:
             rows = rows[:max_results]
-            last = rows[-1]
-            token = _encode_token({"step": last.step, "timestamp": last.timestamp, "id": last.id})
+            last_id, _, ts, step, _ = rows[-1]
+            token = _encode_token({"step": step, "timestamp": ts, "id": last_id})
+        fmax = _FLOAT_MAX
         history = [
-            Metric(metric_key, _metric_value(value, is_nan), timestamp, step)
+            Metric(metric_key, value, timestamp, step)
+            if not is_nan and -fmax < value < fmax
+            else Metric(metric_key, _metric_value(value, is_nan), timestamp, step)
             for _, value, timestamp, step, is_nan in rows
         ]
         return PagedList(history, token)

@@ -99,7 +99,11 @@ def upgrade() -> None:
         # throughput on PostgreSQL; log_batch checks the run in the same transaction.
         **MYSQL,
     )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_uuid", "key", "step"])
+    # get_metric_history reads (run, key) in (step, timestamp, id) order straight off this index:
+    # SQLite and InnoDB append the row id to every index entry, PostgreSQL sorts only ties.
+    op.create_index(
+        "ix_metrics_run_key_step_time", "metrics", ["run_uuid", "key", "step", "timestamp"]
+    )
     op.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
