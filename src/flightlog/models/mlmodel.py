@@ -164,6 +164,10 @@ class Model:
         path = os.fspath(path)
         if os.path.isdir(path):
             path = os.path.join(path, MLMODEL_FILE)
+        elif os.path.isfile(path) and os.path.basename(path) != MLMODEL_FILE:
+            raise ModelNotFoundError(
+                f"No {MLMODEL_FILE} file: {path} is a file, not a saved model's folder"
+            )
         if not os.path.isfile(path):
             raise ModelNotFoundError(
                 f"No {MLMODEL_FILE} file at {path}: this folder does not hold a saved model"

@@ -465,6 +465,13 @@ class SqlRegistryMixin(RegistryStore):
         ).scalar()
         version = int(current or 0) + 1
         now = _now_ms()
+        if model_id and not run_id:
+            # MLflow 3 registers logged models by models:/m-<id>; the run is the model's source.
+            run_id = conn.execute(
+                sa.select(rs.logged_models.c.source_run_id).where(
+                    rs.logged_models.c.model_id == model_id
+                )
+            ).scalar()
         conn.execute(
             mv.insert().values(
                 name=name,
