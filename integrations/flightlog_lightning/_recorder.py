@@ -1,0 +1,553 @@
+"""The one implementation behind FlightlogCallback, FlightlogLogger and Lightning autolog.
+
+A LightningRecorder receives Lightning's hooks (from a callback, or from a logger through its
+companion callback) and turns a `fit` into one run:
+
+- fit start: `save_hyperparameters()` values, optimizer and scheduler settings, Trainer settings,
+  early-stopping settings, the model summary (`model_summary.txt`);
+- each epoch end: every metric in `trainer.callback_metrics` that was updated during the epoch
+  (`train_loss`, `val_loss`, `val_precision`, ...; Lightning's `*_step` copies are left out and a
+  `*_epoch` copy only kept when the plain name is absent) and the learning rates, with
+  step = the epoch index. The epoch is written when the next epoch starts (or training ends), so
+  values the LightningModule logs in its own `on_train_epoch_end` are included;
+- every `log_every_n_step` optimizer steps (opt-in): the step-level values, as `<name>_step`,
+  with step = `trainer.global_step`;
+- fit end: early-stopping results, then the model: the best checkpoint of a ModelCheckpoint
+  that monitors a metric, else (with EarlyStopping) the weights of the best epoch it saw, else
+  the final weights; with a signature inferred from the first input the model was called on;
+- `validate()` / `test()` outside fit: the metrics they produced, into the active run, else the
+  run of this recorder's last fit, else a new run.
+
+Only the global-zero process records anything, so a distributed fit is one run. Any fault is
+reported once (one warning; an exception in test mode) and recording stops for that fit; the
+training itself never sees it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from flightlog_torch._tracking import RunTarget
+
+MODEL_SUMMARY_FILE = "model_summary.txt"
+MODEL_SOURCE_TAG = "flightlog.lightning.model_source"
+_EXAMPLE_ROWS = 5
+
+
+@dataclass
+class RecorderOptions:
+    log_models: bool = True
+    log_model_signatures: bool = True
+    log_input_examples: bool = False
+    log_model_summary: bool = True
+    log_every_n_epoch: int = 1
+    log_every_n_step: int | None = None
+    checkpoint: bool = True
+    registered_model_name: str | None = None
+    exclusive: bool = False
+    silent: bool = False
+    extra_tags: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None
+    experiment_name: str | None = None
+    run_name: str | None = None
+    tracking_uri: str | None = None
+
+    def check(self) -> None:
+        from flightlog.exceptions import InvalidParameterError
+
+        n = self.log_every_n_epoch
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidParameterError(f"log_every_n_epoch must be a positive integer, got {n!r}")
+        n = self.log_every_n_step
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise InvalidParameterError(
+                f"log_every_n_step must be a positive integer or None, got {n!r}"
+            )
+
+
+def make_options(**kwargs: Any) -> RecorderOptions:
+    """RecorderOptions from keyword arguments; `tags` becomes `extra_tags`."""
+    tags = kwargs.pop("tags", None)
+    options = RecorderOptions(**kwargs)
+    options.extra_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    return options
+
+
+def _is_zero(trainer: Any) -> bool:
+    return bool(getattr(trainer, "is_global_zero", True))
+
+
+def _scalar(value: Any) -> float | None:
+    try:
+        if hasattr(value, "numel") and value.numel() != 1:
+            return None
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def epoch_level(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Lightning's callback metrics without the per-step copies: `x_step` is dropped, and
+    `x_epoch` too when `x` (the same epoch value under the name the user logged) is there."""
+    out = {}
+    for key, value in metrics.items():
+        if key.endswith("_step") and (key[:-5] in metrics or f"{key[:-5]}_epoch" in metrics):
+            continue
+        if key.endswith("_epoch") and key[:-6] in metrics:
+            continue
+        out[key] = value
+    return out
+
+
+class LightningRecorder:
+    def __init__(self, options: RecorderOptions, integration: str = "lightning") -> None:
+        options.check()
+        self.options = options
+        self.integration = integration
+        self.last_run_id: str | None = None
+        self._pending_hparams: dict[str, Any] = {}
+        self._target: RunTarget | None = None
+        # A logger keeps one run across fit/validate/test (and later fits resume it).
+        self.sticky_run = False
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget the previous stage's state (an open run stays open)."""
+        self._stage: str | None = None
+        self._failed = False
+        self._pending_epoch: int | None = None
+        self._pending_lrs: dict[str, float] = {}
+        self._epoch_lrs: dict[str, float] = {}
+        # metric -> the value object last read: Lightning replaces it when the metric is updated
+        # (kept, not its id(), so a freed tensor's address being reused cannot fool the check).
+        self._seen: dict[str, Any] = {}
+        self._example: Any = None
+        self._example_from_forward = False
+        self._hook: Any = None
+        self._best_weights: tuple[int, dict[str, Any]] | None = None
+        self._best_score: Any = None
+        self._last_step_logged = -1
+
+    # --- pickling (ddp_spawn sends callbacks to the worker processes) ----------------------
+    def __getstate__(self) -> dict[str, Any]:
+        from flightlog import fluent
+        from flightlog.config import get_tracking_uri
+
+        options = RecorderOptions(**vars(self.options))
+        if options.tracking_uri is None:
+            options.tracking_uri = get_tracking_uri()
+        active = fluent.active_run()
+        if options.run_id is None and active is not None and not options.exclusive:
+            options.run_id = active.info.run_id  # the worker logs into the parent's run
+        return {"options": options, "integration": self.integration, "last_run_id": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.options = state["options"]
+        self.integration = state["integration"]
+        self.last_run_id = state["last_run_id"]
+        self._pending_hparams = {}
+        self._target = None
+        self.sticky_run = False
+        self._reset()
+
+    # --- fault isolation -------------------------------------------------------------------
+    def _safely(self, what: str, fn: Any, *args: Any) -> Any:
+        if self._failed:
+            return None
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a tracking fault must never stop training
+            self._failed = True
+            self._remove_hook()
+            from flightlog.autolog.reporting import report
+
+            report(self.integration, what, exc, silent=self.options.silent)
+            return None
+
+    @property
+    def active(self) -> bool:
+        return self._target is not None and not self._failed
+
+    # --- run -------------------------------------------------------------------------------
+    def _open(self, run_id: str | None = None) -> bool:
+        o = self.options
+        target = RunTarget(
+            self.integration,
+            run_id=run_id or o.run_id,
+            exclusive=o.exclusive,
+            tags=o.extra_tags,
+            run_name=o.run_name,
+            experiment_name=o.experiment_name,
+            tracking_uri=o.tracking_uri,
+        )
+        if not target.open():
+            return False
+        self._target = target
+        if self.sticky_run:
+            self.options.run_id = target.run_id
+        return True
+
+    def open_run(self) -> str | None:
+        """Open the run now (a logger's `version` is asked for before fit starts)."""
+        if self._target is None and not self._failed:
+            self._safely("starting the run", self._open)
+        return self.run_id
+
+    def _close(self, status: str) -> None:
+        target, self._target = self._target, None
+        self._stage = None
+        if target is not None:
+            self.last_run_id = target.run_id
+            target.close(status)
+
+    def _end(self, status: str) -> None:
+        """End the stage's run whatever happened before (a run must never be left open)."""
+        try:
+            self._close(status)
+        except Exception as exc:  # noqa: BLE001
+            if not self._failed:
+                self._failed = True
+                from flightlog.autolog.reporting import report
+
+                report(self.integration, "ending the run", exc, silent=self.options.silent)
+
+    @property
+    def run_id(self) -> str | None:
+        return self._target.run_id if self._target is not None else self.last_run_id
+
+    # --- fit -------------------------------------------------------------------------------
+    def ensure_fit(self, trainer: Any, module: Any) -> None:
+        """Begin recording a fit (idempotent; a companion attached late begins on any hook)."""
+        if self._stage == "fit" or not _is_zero(trainer):
+            return
+        state = getattr(getattr(trainer, "state", None), "fn", None)
+        if str(getattr(state, "value", state)) != "fit":
+            return
+        self._reset()
+        self._stage = "fit"
+        self._safely("starting the run", self._begin_fit, trainer, module)
+
+    def _begin_fit(self, trainer: Any, module: Any) -> None:
+        from flightlog_lightning import _params
+
+        if self._target is None and not self._open():
+            self._stage = None
+            return
+        params: dict[str, Any] = {}
+        params.update(_params.hyperparameters(trainer, module))
+        params.update(self._pending_hparams)
+        params.update(_params.optimizers(trainer))
+        params.update(_params.schedulers(trainer))
+        params.update(_params.trainer_settings(trainer))
+        params.update(_params.early_stopping(trainer))
+        self._target.log_params(params)
+        self._pending_hparams.clear()
+        if self.options.log_model_summary:
+            from flightlog_lightning._namespaces import module_summary
+
+            self._target.log_text(module_summary(module), MODEL_SUMMARY_FILE)
+        if self.options.log_models:
+            self._hook = module.register_forward_pre_hook(self._capture_forward_input)
+
+    def _capture_forward_input(self, module: Any, args: tuple) -> None:
+        """Keep the first rows of the first input the model is called on (for the signature
+        and for tracing the saved program), then remove this hook."""
+        self._remove_hook()
+        try:
+            import torch
+
+            if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].dim() > 0:
+                self._example = args[0][:_EXAMPLE_ROWS].detach().clone()
+                self._example_from_forward = True
+        except Exception:  # noqa: BLE001 - a hook must never break the forward pass
+            self._example = None
+
+    def _remove_hook(self) -> None:
+        hook, self._hook = self._hook, None
+        if hook is not None:
+            hook.remove()
+
+    def hparams(self, params: dict[str, Any]) -> None:
+        """Hyperparameters handed to a logger (`log_hyperparams`)."""
+        from flightlog_torch._tracking import flatten
+
+        flat = flatten(dict(params))
+        if self.active:
+            self._safely("logging hyperparameters", self._target.log_params, flat)
+        else:
+            self._pending_hparams.update(flat)
+
+    def logger_metrics(self, metrics: dict[str, Any], step: int | None) -> None:
+        """Metrics a logger was handed while no companion callback records the stage (the
+        Trainer ran with enable_autolog_hparams=False, or the logger is used by hand): logged
+        as given, with Lightning's step."""
+
+        def log() -> None:
+            if self._target is None and not self._open():
+                return
+            values = {}
+            for key, value in metrics.items():
+                number = _scalar(value)
+                if key != "epoch" and number is not None:
+                    values[key] = number
+            self._target.log_metrics(values, int(step or 0))
+
+        self._safely("logging metrics", log)
+
+    def batch_start(self, trainer: Any, module: Any, batch: Any) -> None:
+        if self._example is None and self._stage == "fit" and not self._failed:
+            self._example = _first_tensor(batch)
+
+    def batch_end(self, trainer: Any, module: Any) -> None:
+        n = self.options.log_every_n_step
+        if n is None or not self.active or self._stage != "fit":
+            return
+        step = int(trainer.global_step)
+        if step % n or step == self._last_step_logged:
+            return
+        self._last_step_logged = step
+        self._safely("logging step metrics", self._log_step, trainer, step)
+
+    def _log_step(self, trainer: Any, step: int) -> None:
+        values = _step_metrics(trainer)
+        metrics = {}
+        for key, value in values.items():
+            number = _scalar(value)
+            if number is not None:
+                metrics[key if key.endswith("_step") else f"{key}_step"] = number
+        self._target.log_metrics(metrics, step)
+
+    def epoch_end(self, trainer: Any, module: Any) -> None:
+        if self.active and self._stage == "fit" and not trainer.sanity_checking:
+            self._pending_epoch = int(trainer.current_epoch)
+            self._pending_lrs = self._epoch_lrs
+
+    def epoch_start(self, trainer: Any, module: Any) -> None:
+        self.ensure_fit(trainer, module)
+        self.flush_epoch(trainer, module)
+        if self.active and self._stage == "fit":
+            # The rates this epoch trains with: an epoch-interval scheduler steps right after the
+            # last batch, before any epoch-end hook.
+            self._epoch_lrs = self._safely("reading learning rates", _learning_rates, trainer) or {}
+
+    def flush_epoch(self, trainer: Any, module: Any) -> None:
+        epoch, self._pending_epoch = self._pending_epoch, None
+        if epoch is None or not self.active:
+            return
+        self._safely("logging epoch metrics", self._log_epoch, trainer, module, epoch)
+
+    def _log_epoch(self, trainer: Any, module: Any, epoch: int) -> None:
+        self._remember_best_weights(trainer, module, epoch)
+        fresh = self._fresh(trainer.callback_metrics)
+        if epoch % self.options.log_every_n_epoch:
+            return
+        metrics = {}
+        for key, value in epoch_level(fresh).items():
+            number = _scalar(value)
+            if number is not None:
+                metrics[key] = number
+        metrics.update(self._pending_lrs)
+        self._target.log_metrics(metrics, epoch)
+
+    def _fresh(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The metrics whose value changed since last read: Lightning keeps a metric in
+        callback_metrics after its last update (a validation that runs every other epoch)."""
+        out = {}
+        for key, value in metrics.items():
+            if self._seen.get(key) is not value:
+                out[key] = value
+                self._seen[key] = value
+        return out
+
+    def _remember_best_weights(self, trainer: Any, module: Any, epoch: int) -> None:
+        """With EarlyStopping and no metric-monitoring ModelCheckpoint, keep a CPU copy of the
+        weights of each epoch the early stopping counted as an improvement."""
+        if not (self.options.log_models and self.options.checkpoint):
+            return
+        if _monitoring_checkpoint(trainer) is not None:
+            return
+        from flightlog_lightning._params import early_stopping_callbacks
+
+        stoppers = early_stopping_callbacks(trainer)
+        if not stoppers:
+            return
+        best = getattr(stoppers[0], "best_score", None)
+        # EarlyStopping replaces best_score (and zeroes wait_count) on an improvement only.
+        if best is self._best_score or getattr(stoppers[0], "wait_count", 1) != 0:
+            return
+        self._best_score = best
+        state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+        self._best_weights = (epoch, state)
+
+    def fit_end(self, trainer: Any, module: Any) -> None:
+        self.flush_epoch(trainer, module)
+        self._remove_hook()
+        if self.active and self._stage == "fit":
+            self._safely("logging the training results", self._finish_fit, trainer, module)
+        self._end("FINISHED")
+
+    def _finish_fit(self, trainer: Any, module: Any) -> None:
+        from flightlog_lightning import _params
+
+        params, metrics = _params.early_stopping_results(trainer)
+        self._target.log_params(params)
+        self._target.log_metrics(metrics, int(trainer.current_epoch))
+        if self.options.log_models:
+            self._log_model(trainer, module)
+
+    def failed(self, trainer: Any, exception: BaseException) -> None:
+        self._remove_hook()
+        if self._stage is None:
+            return
+        if self.active:
+            self.flush_epoch(trainer, getattr(trainer, "lightning_module", None))
+        self._end("KILLED" if isinstance(exception, KeyboardInterrupt) else "FAILED")
+
+    def finalize(self, status: str) -> None:
+        """The logger's finalize: end the run if a hook has not already."""
+        if self._target is not None:
+            self._end("FINISHED" if status == "success" else "FAILED")
+
+    # --- the model -------------------------------------------------------------------------
+    def _log_model(self, trainer: Any, module: Any) -> None:
+        import torch
+
+        source, weights = self._model_weights(trainer)
+        current = None
+        if weights is not None:
+            current = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            module.load_state_dict(weights)
+        try:
+            self._save_model(module)
+        finally:
+            if current is not None:
+                with torch.no_grad():
+                    module.load_state_dict(current)
+        self._target.set_tags({MODEL_SOURCE_TAG: source})
+
+    def _model_weights(self, trainer: Any) -> tuple[str, dict[str, Any] | None]:
+        """Which weights to log: (a description, a state dict or None for the module's own)."""
+        if not self.options.checkpoint:
+            return "final weights", None
+        checkpoint = _monitoring_checkpoint(trainer)
+        if checkpoint is not None:
+            import torch
+
+            path = checkpoint.best_model_path
+            saved = torch.load(path, map_location="cpu", weights_only=False)
+            return f"best checkpoint {os.path.basename(path)} ({checkpoint.monitor})", saved[
+                "state_dict"
+            ]
+        if self._best_weights is not None:
+            epoch, state = self._best_weights
+            self._best_weights = None
+            return f"early stopping best epoch {epoch}", state
+        return "final weights", None
+
+    def _save_model(self, module: Any) -> None:
+        from flightlog_torch._flavor import call_model, evaluating, model_device, to_numpy
+        from flightlog_torch._model import log_model
+
+        example = self._example
+        signature = None
+        if example is not None:
+            example = example.to(model_device(module))
+            try:
+                with evaluating(module):
+                    output = call_model(module, example)
+            except Exception:  # noqa: BLE001 - a batch element that is not the model's input
+                example = None
+            else:
+                if self.options.log_model_signatures:
+                    from flightlog.models.signature import infer_signature
+
+                    signature = infer_signature(to_numpy(example), to_numpy(output))
+        input_example = (
+            to_numpy(example) if example is not None and self.options.log_input_examples else None
+        )
+        log_model(
+            module,
+            "model",
+            signature=signature if signature is not None else False,
+            input_example=input_example,
+            example_inputs=example,
+            registered_model_name=self.options.registered_model_name,
+            run_id=self._target.run_id,
+        )
+
+    # --- validate / test -------------------------------------------------------------------
+    def eval_start(self, trainer: Any, module: Any) -> None:
+        if trainer.sanity_checking or not _is_zero(trainer) or self._stage == "fit":
+            return
+        state = getattr(trainer.state, "fn", None)
+        if str(getattr(state, "value", state)) not in ("validate", "test"):
+            return
+        self._stage = "eval"
+        self._failed = False
+        # Metrics held over from an earlier stage are not this stage's results.
+        self._seen = dict(trainer.callback_metrics)
+
+    def eval_end(self, trainer: Any, module: Any) -> None:
+        if self._stage != "eval":
+            return
+        self._safely("logging evaluation results", self._log_eval, trainer, module)
+        self._end("FINISHED")
+
+    def _log_eval(self, trainer: Any, module: Any) -> None:
+        from flightlog import fluent
+        from flightlog_lightning import _params
+
+        run_id = None
+        if fluent.active_run() is None and self.options.run_id is None:
+            run_id = self.last_run_id  # the results belong to the model this recorder trained
+        if self._target is None and not self._open(run_id):
+            return
+        if run_id is None and self.last_run_id is None:
+            self._target.log_params(_params.hyperparameters(trainer, module))
+        metrics = {}
+        for key, value in self._fresh(trainer.callback_metrics).items():
+            number = _scalar(value)
+            if number is not None:
+                metrics[key] = number
+        self._target.log_metrics(metrics, int(trainer.current_epoch))
+
+
+def _learning_rates(trainer: Any) -> dict[str, float]:
+    from flightlog_lightning._params import learning_rates
+
+    return learning_rates(trainer)
+
+
+def _first_tensor(batch: Any) -> Any:
+    """The model input a batch most likely holds: the batch itself or its first element."""
+    import torch
+
+    candidate = batch
+    if isinstance(batch, list | tuple) and batch:
+        candidate = batch[0]
+    if isinstance(candidate, torch.Tensor) and candidate.dim() > 0:
+        return candidate[:_EXAMPLE_ROWS].detach().clone()
+    return None
+
+
+def _step_metrics(trainer: Any) -> dict[str, Any]:
+    """The values logged for the current step (on_step=True)."""
+    results = getattr(trainer, "_results", None)
+    try:
+        return dict(results.metrics(True)["callback"])
+    except Exception:  # noqa: BLE001 - Lightning internals moved; fall back to the _step copies
+        return {k: v for k, v in trainer.callback_metrics.items() if k.endswith("_step")}
+
+
+def _monitoring_checkpoint(trainer: Any) -> Any:
+    """The Trainer's ModelCheckpoint that ranks checkpoints by a metric and has a best one."""
+    from flightlog_lightning._namespaces import model_checkpoint_class, of
+
+    cls = model_checkpoint_class(of(trainer))
+    for callback in getattr(trainer, "callbacks", []):
+        path = getattr(callback, "best_model_path", "")
+        if isinstance(callback, cls) and callback.monitor and path and os.path.exists(path):
+            return callback
+    return None
