@@ -38,7 +38,9 @@ class KerasIntegration(AutologIntegration):
             )
         n = values["log_every_n_steps"]
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise AutologConfigError(f"log_every_n_steps must be a positive integer or None, got {n!r}")
+            raise AutologConfigError(
+                f"log_every_n_steps must be a positive integer or None, got {n!r}"
+            )
         kwargs = values["save_model_kwargs"]
         if kwargs is not None and not isinstance(kwargs, Mapping):
             raise AutologConfigError(f"save_model_kwargs must be a dict or None, got {kwargs!r}")

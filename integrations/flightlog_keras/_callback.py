@@ -11,7 +11,6 @@ from typing import Any
 
 import keras
 
-
 SUMMARY_FILE = "model_summary.txt"
 
 

@@ -37,7 +37,9 @@ class KerasFlavor(Flavor):
         import keras
 
         if unknown:
-            raise InvalidParameterError(f"Unknown option(s) for the keras flavor: {sorted(unknown)}")
+            raise InvalidParameterError(
+                f"Unknown option(s) for the keras flavor: {sorted(unknown)}"
+            )
         if not isinstance(model, keras.Model):
             raise InvalidParameterError(
                 f"The keras flavor saves a keras.Model, got {type(model).__name__}"

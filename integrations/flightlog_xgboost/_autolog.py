@@ -171,7 +171,9 @@ def _add_callback(call: AutologCall, kwargs: dict, use: Any) -> None:
     """Pass `kwargs` on with a FlightlogCallback appended to the user's callbacks."""
     from flightlog_xgboost._callback import FlightlogCallback
 
-    callback = FlightlogCallback(call.run_id, on_fault=lambda what, exc: call.faults.append((what, exc)))
+    callback = FlightlogCallback(
+        call.run_id, on_fault=lambda what, exc: call.faults.append((what, exc))
+    )
     call.state["callback"] = callback
     use({**kwargs, "callbacks": [*(kwargs.get("callbacks") or ()), callback]})
 
@@ -191,13 +193,26 @@ def _log_early_stopping(call: AutologCall, booster: Any) -> None:
 
 
 def _log_importance(call: AutologCall, booster: Any) -> None:
-    from flightlog_xgboost._importance import log_feature_importance
+    """Scores now (the booster is the user's), JSON and charts on the background thread: five
+    matplotlib renders would otherwise add a second to every training call."""
+    from flightlog.autolog import background
+    from flightlog.autolog.runs import client
+    from flightlog_xgboost._importance import importance_by_type, log_importance_artifacts
 
     types = call.config.importance_types
     if not types:
         return
     with call.guard("logging feature importance"):
-        log_feature_importance(booster, call.run_id, types)
+        scores = importance_by_type(booster, types)
+        if scores:
+            background.submit(
+                NAME,
+                "logging feature importance",
+                log_importance_artifacts,
+                client(),
+                call.run_id,
+                scores,
+            )
 
 
 def _log_model(call: AutologCall, model: Any, example: Any, predict: Any) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import xgboost
 
-
 # MLflow's metric-name alphabet; XGBoost metrics such as "ndcg@5" or "error@0.7" fall outside it.
 _INVALID_KEY_CHARS = re.compile(r"[^/\w.\- :]")
 

@@ -88,9 +88,7 @@ def _model_class(qualified: str) -> type:
 
     module_name, _, class_name = qualified.rpartition(".")
     if not module_name.split(".", 1)[0] == "xgboost":
-        raise InvalidParameterError(
-            f"model_class {qualified!r} in MLmodel is not an XGBoost class"
-        )
+        raise InvalidParameterError(f"model_class {qualified!r} in MLmodel is not an XGBoost class")
     cls = getattr(importlib.import_module(module_name), class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, xgboost.Booster | xgboost.XGBModel)):
         raise InvalidParameterError(
