@@ -19,6 +19,7 @@ Patched, per module (each when it is imported):
 
 from __future__ import annotations
 
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -48,6 +49,8 @@ QUIET_FUNCTIONS = (
     "permutation_test_score",
     "validation_curve",
 )
+
+QUIET_HELPERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score")
 
 # sklearn.metrics exports that are not metrics of a prediction.
 _NOT_METRICS = frozenset({"check_scoring", "get_scorer", "get_scorer_names", "make_scorer"})
@@ -130,6 +133,13 @@ class SklearnIntegration(AutologIntegration):
     def _patch_model_selection(self, model_selection: ModuleType, patcher: Patcher) -> None:
         for name in QUIET_FUNCTIONS:
             patcher.wrap(model_selection, name, self._quiet)
+        # The per-fold helpers they call are looked up in their module at call time, so a
+        # cross_val_score imported before autolog was enabled is quiet too.
+        validation = sys.modules.get("sklearn.model_selection._validation")
+        if validation is not None:
+            for name in QUIET_HELPERS:
+                if name in vars(validation):
+                    patcher.wrap(validation, name, self._quiet)
 
     def _patch_parallel(self, parallel: ModuleType, patcher: Patcher) -> None:
         dispatcher = getattr(parallel, "Parallel", None)

@@ -210,16 +210,24 @@ def _run_logged(call: AutologCall, handler: TrainingHandler, wrapped: Any) -> An
                 with call.guard("logging the failed call"):
                     handler.failed(call, exc)
                 with call.guard("ending the run"):
-                    runs.close_run(call.run, runs.status_for(exc))
+                    _check_closed(call, runs.close_run(call.run, runs.status_for(exc)), testing)
             _finish(call, stack_before)
             raise
         if call.run is not None:
             with call.guard("logging the training results"):
                 handler.after(call, result)
             with call.guard("ending the run"):
-                runs.close_run(call.run, runs.status_for(None))
+                _check_closed(call, runs.close_run(call.run, runs.status_for(None)), testing)
     _finish(call, stack_before)
     return result
+
+
+def _check_closed(call: AutologCall, left_open: list[str], testing: bool) -> None:
+    # Ending them was right; having left them open is a bug test mode should see.
+    if left_open and testing:
+        call.faults.append(
+            ("ending its runs", RuntimeError(f"runs left open after the call: {left_open}"))
+        )
 
 
 def _finish(call: AutologCall, stack_before: list[str] | None) -> None:

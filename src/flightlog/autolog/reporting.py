@@ -91,12 +91,15 @@ def check_args_unchanged(
 def _same_or_extended(user_value: Any, call_value: Any) -> bool:
     if call_value is user_value:
         return True
+    # Anything else must be a strict extension: the user's items, in order, plus more.
     if isinstance(user_value, list | tuple) and isinstance(call_value, list | tuple):
-        return len(call_value) >= len(user_value) and all(
+        return len(call_value) > len(user_value) and all(
             a is b for a, b in zip(user_value, call_value, strict=False)
         )
     if isinstance(user_value, Mapping) and isinstance(call_value, Mapping):
-        return all(k in call_value and call_value[k] is v for k, v in user_value.items())
+        return len(call_value) > len(user_value) and all(
+            k in call_value and call_value[k] is v for k, v in user_value.items()
+        )
     return False
 
 

@@ -89,28 +89,32 @@ def _create_off_stack(integration: str, tags: dict[str, str]) -> RunHandle:
     return RunHandle(run.info.run_id, run.info.experiment_id, True, False, run.info.start_time)
 
 
-def close_run(handle: RunHandle, status: str) -> None:
-    """End a run autolog started (FINISHED, FAILED or KILLED); runs it did not start stay open."""
+def close_run(handle: RunHandle, status: str) -> list[str]:
+    """End a run autolog started (FINISHED, FAILED or KILLED); runs it did not start stay open.
+
+    Returns the ids of other runs it had to end: runs started inside the call and left open
+    above ours on the active-run stack (test mode reports those as a bug)."""
     from flightlog import fluent
 
     if not handle.created:
-        return
+        return []
     with _lock:
         _autolog_runs.pop(handle.run_id, None)
-    if handle.on_stack:
-        with fluent._lock:
-            on_stack = any(r.info.run_id == handle.run_id for r in fluent._active_runs)
-        if on_stack:
-            # End our run and anything the training code left open inside it.
-            while True:
-                top = fluent.active_run()
-                if top is None:
-                    return
-                fluent.end_run(status)
-                if top.info.run_id == handle.run_id:
-                    return
-        return
-    client().set_terminated(handle.run_id, status)
+    if not handle.on_stack:
+        client().set_terminated(handle.run_id, status)
+        return []
+    with fluent._lock:
+        on_stack = any(r.info.run_id == handle.run_id for r in fluent._active_runs)
+    left_open: list[str] = []
+    while on_stack:
+        top = fluent.active_run()
+        if top is None:
+            break
+        fluent.end_run(status)
+        if top.info.run_id == handle.run_id:
+            break
+        left_open.append(top.info.run_id)
+    return left_open
 
 
 def active_run_ids() -> list[str]:
