@@ -106,7 +106,7 @@ class _ServerDatabase:
         return _SERVER_ENV[self.backend][0]
 
     def create(self) -> None:
-        import sqlalchemy as sa
+        """Find a server that answers (trying the fallback user) and make the session's database."""
         from sqlalchemy.engine import make_url
 
         env_var, default = _SERVER_ENV[self.backend]
@@ -114,30 +114,44 @@ class _ServerDatabase:
         candidates = [base]
         if self.backend == "postgresql" and base.username == "postgres":
             candidates.append(base.set(username="root"))  # some hosts only have a root role
-        name = f"flightlog_test_{uuid.uuid4().hex[:12]}"
         errors = []
         for url in candidates:
-            engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            self.admin_url = url
             try:
-                with engine.connect() as conn:
-                    if self.backend == "mysql":
-                        conn.exec_driver_sql(
-                            f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                        )
-                    else:
-                        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+                self.url = self.create_database()
+                return
             except Exception as exc:  # noqa: BLE001 - any failure means "no server to test on"
                 errors.append(f"{url.render_as_string(hide_password=True)}: {exc}".splitlines()[0])
-                continue
-            finally:
-                engine.dispose()
-            self.admin_url = url
-            self.url = url.set(database=name)
-            return
+        self.admin_url = None
         self.error = (
             f"no {self.backend} server for the SQL store tests ({'; '.join(errors)}); "
             f"set {env_var} to a reachable server URI"
         )
+
+    def _admin(self, statement: str) -> None:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(
+            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+
+    def create_database(self):
+        """A new, empty database on the server; returns its URL."""
+        name = f"flightlog_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "mysql":
+            self._admin(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        else:
+            self._admin(f"CREATE DATABASE {name}")
+        return self.admin_url.set(database=name)
+
+    def drop_database(self, url) -> None:
+        force = " WITH (FORCE)" if self.backend == "postgresql" else ""
+        self._admin(f"DROP DATABASE IF EXISTS {url.database}{force}")
 
     def shared_store(self, artifact_root: str):
         from flightlog.store.sql import SqlStore
@@ -180,24 +194,10 @@ class _ServerDatabase:
         store.default_artifact_root = artifact_root
 
     def drop(self) -> None:
-        import sqlalchemy as sa
-
         if self.store is not None:
             self.store.close()
-        if self.url is None:
-            return
-        engine = sa.create_engine(
-            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
-        )
-        try:
-            with engine.connect() as conn:
-                name = self.url.database
-                if self.backend == "postgresql":
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                else:
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        finally:
-            engine.dispose()
+        if self.url is not None:
+            self.drop_database(self.url)
 
 
 @pytest.fixture(scope="session")
@@ -254,6 +254,25 @@ def store(store_target, sql_servers) -> Iterator[object]:
         opened.close()
     else:
         yield sql_servers[store_target.backend].store
+
+
+@pytest.fixture(params=[pytest.param(b, marks=getattr(pytest.mark, b)) for b in SQL_BACKENDS])
+def fresh_store_target(request, tmp_path, sql_servers) -> Iterator[StoreTarget]:
+    """A database no store has opened yet (a new SQLite path, or a new server database that is
+    dropped after the test), once per backend."""
+    backend = request.param
+    artifact_root = (tmp_path / "artifacts").as_uri()
+    if backend == "sqlite":
+        yield StoreTarget(
+            backend, f"sqlite:///{tmp_path / 'fresh' / 'flightlog.db'}", artifact_root
+        )
+        return
+    server = _server(sql_servers, backend)
+    url = server.create_database()
+    try:
+        yield StoreTarget(backend, url.render_as_string(hide_password=False), artifact_root)
+    finally:
+        server.drop_database(url)
 
 
 @pytest.fixture

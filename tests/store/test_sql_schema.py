@@ -131,10 +131,10 @@ def test_database_from_another_tool_is_refused(tmp_path):
         store.get_experiment("0")
 
 
-def _open_and_log(path, barrier, index, results):
+def _open_and_log(uri, barrier, index, results):
     try:
         barrier.wait(timeout=60)
-        store = SqlStore(f"sqlite:///{path}", default_artifact_root="file:///tmp/x")
+        store = SqlStore(uri, default_artifact_root="file:///tmp/x")
         experiment_id = store.create_experiment(f"proc-{index}")
         run_id = store.create_run(experiment_id, "u", 1, [], None).info.run_id
         store.log_batch(run_id, [Metric("m", 1.0, 1, 0)], [Param("p", "1")], [RunTag("t", "v")])
@@ -144,14 +144,15 @@ def _open_and_log(path, barrier, index, results):
         results.put((index, f"{type(exc).__name__}: {exc}"))
 
 
-@pytest.mark.parametrize("processes", [2, 4])
-def test_processes_opening_a_new_sqlite_file_at_once(tmp_path, processes):
-    path = tmp_path / "shared" / "flightlog.db"
+def test_processes_opening_a_new_store_at_once(fresh_store_target):
+    """Processes racing to create the schema of one new database: none fails, it is migrated
+    once, and the Default experiment exists once."""
+    processes = 4
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results = context.Queue()
     workers = [
-        context.Process(target=_open_and_log, args=(path, barrier, i, results))
+        context.Process(target=_open_and_log, args=(fresh_store_target.uri, barrier, i, results))
         for i in range(processes)
     ]
     for worker in workers:
@@ -160,7 +161,7 @@ def test_processes_opening_a_new_sqlite_file_at_once(tmp_path, processes):
         worker.join(timeout=120)
     outcomes = dict(results.get(timeout=10) for _ in workers)
     assert outcomes == {i: "ok" for i in range(processes)}
-    store = SqlStore(f"sqlite:///{path}", default_artifact_root="file:///tmp/x")
+    store = fresh_store_target.open()
     names = sorted(e.name for e in store.search_experiments())
     assert names == ["Default"] + [f"proc-{i}" for i in range(processes)]
     with store.engine.connect() as conn:
@@ -168,6 +169,14 @@ def test_processes_opening_a_new_sqlite_file_at_once(tmp_path, processes):
         assert (
             conn.execute(sa.select(sa.func.count()).select_from(db.metrics)).scalar() == processes
         )
+    store.close()
+
+
+def test_fresh_store_migrates_to_head(fresh_store_target):
+    store = fresh_store_target.open()
+    assert store.get_experiment("0").artifact_location == f"{fresh_store_target.artifact_root}/0"
+    with store.engine.connect() as conn:
+        assert migrations.current_revisions(conn) == migrations.head_revisions()
     store.close()
 
 
