@@ -162,3 +162,16 @@ def test_unknown_uris_fail_clearly(pipeline, tmp_path):
         load_model("models:/known@nope")
     with pytest.raises(InvalidParameterError, match="Invalid version"):
         load_model("models:/known/first")
+
+
+def test_sklearn_module_is_light_and_autolog_comes_from_the_plugin():
+    import importlib.util
+
+    assert {"log_model", "save_model", "load_model"} <= set(flightlog.sklearn.__all__)
+    if importlib.util.find_spec("flightlog_sklearn") is None:
+        with pytest.raises(AttributeError, match="flightlog_sklearn"):
+            flightlog.sklearn.autolog  # noqa: B018
+    else:
+        import flightlog_sklearn
+
+        assert flightlog.sklearn.autolog is flightlog_sklearn.autolog

@@ -53,15 +53,27 @@ def requirements_for(
 
 def write_environment(path: str, requirements: Sequence[str]) -> None:
     """Write requirements.txt, python_env.yaml and conda.yaml into the model folder."""
-    import yaml
-
-    py = platform.python_version()
+    python_env, conda = _environment_yaml(tuple(requirements))
     with open(os.path.join(path, REQUIREMENTS_FILE), "w") as f:
         f.write("\n".join(requirements))
+    with open(os.path.join(path, PYTHON_ENV_FILE), "w") as f:
+        f.write(python_env)
+    with open(os.path.join(path, CONDA_ENV_FILE), "w") as f:
+        f.write(conda)
+
+
+@functools.lru_cache(maxsize=64)
+def _environment_yaml(requirements: tuple[str, ...]) -> tuple[str, str]:
+    """(python_env.yaml, conda.yaml) text; the same for every model of a process and flavor."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    py = platform.python_version()
+    pip_version = installed_version("pip")
     build = [
         f"{name}=={version}" if version else name
         for name, version in (
-            ("pip", installed_version("pip")),
+            ("pip", pip_version),
             ("setuptools", installed_version("setuptools")),
             ("wheel", None),
         )
@@ -71,9 +83,6 @@ def write_environment(path: str, requirements: Sequence[str]) -> None:
         "build_dependencies": build,
         "dependencies": [f"-r {REQUIREMENTS_FILE}"],
     }
-    with open(os.path.join(path, PYTHON_ENV_FILE), "w") as f:
-        yaml.safe_dump(python_env, f, sort_keys=False, default_flow_style=False)
-    pip_version = installed_version("pip")
     conda = {
         "channels": ["conda-forge"],
         "dependencies": [
@@ -83,5 +92,7 @@ def write_environment(path: str, requirements: Sequence[str]) -> None:
         ],
         "name": "flightlog-env",
     }
-    with open(os.path.join(path, CONDA_ENV_FILE), "w") as f:
-        yaml.safe_dump(conda, f, sort_keys=False, default_flow_style=False)
+    return (
+        yaml.dump(python_env, Dumper=dumper, sort_keys=False, default_flow_style=False),
+        yaml.dump(conda, Dumper=dumper, sort_keys=False, default_flow_style=False),
+    )

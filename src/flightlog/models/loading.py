@@ -23,9 +23,17 @@ from flightlog.models.uri import download_model
 
 
 def load_model(
-    model_uri: str, dst_path: str | None = None, tracking_uri: str | None = None
+    model_uri: str,
+    suppress_warnings: bool = False,
+    dst_path: str | None = None,
+    model_config: dict[str, Any] | None = None,
+    *,
+    tracking_uri: str | None = None,
 ) -> PyFuncModel:
-    """The model at `model_uri` behind `predict(data, params=None)`, with signature checks."""
+    """The model at `model_uri` behind `predict(data, params=None)`, with signature checks.
+
+    Arguments are MLflow's (`suppress_warnings` and `model_config` are accepted for
+    compatibility; flightlog's loaders take no config)."""
     path = download_model(model_uri, dst_path, tracking_uri)
     return load_pyfunc_from_folder(path)
 

@@ -135,7 +135,9 @@ class Model:
     def to_yaml(self) -> str:
         import yaml
 
-        return yaml.safe_dump(self.to_dict(), default_flow_style=False)
+        # The C dumper (when PyYAML has it) is ~10x faster; the output is the same YAML.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return yaml.dump(self.to_dict(), Dumper=dumper, default_flow_style=False)
 
     def save(self, path: str) -> None:
         """Write the MLmodel file (`path` is the file, or the model folder)."""
@@ -173,7 +175,7 @@ class Model:
                 f"No {MLMODEL_FILE} file at {path}: this folder does not hold a saved model"
             )
         with open(path) as f:
-            data = yaml.safe_load(f)
+            data = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         if not isinstance(data, dict):
             raise ModelNotFoundError(f"{path} is not a valid {MLMODEL_FILE} file (not a mapping)")
         return cls.from_dict(data)
