@@ -71,6 +71,11 @@ def test_register_alias_and_load_through_flightlog_server(flightlog_server, mode
     got = client.get_model_version("churn", "2")
     assert (got.tags["approved"], got.description) == ("yes", "ok")
     assert client.get_registered_model("churn").aliases == {"champion": "1"}
+    # The download URI is an mlflow-artifacts:/ location, loaded through the server's proxy.
+    download_uri = client.get_model_version_download_uri("churn", "1")
+    assert download_uri.startswith("mlflow-artifacts:/")
+    x, _ = xy
+    np.testing.assert_array_equal(load_model(download_uri).predict(x), model.predict(x))
 
     with pytest.raises(RegisteredModelAlreadyExistsError):
         client.create_registered_model("churn")
