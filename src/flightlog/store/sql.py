@@ -214,14 +214,9 @@ def _copy_escape(text: str) -> str:
 
 
 def _metric_value(value: float, is_nan: Any) -> float:
-    """Undo the storage encoding: is_nan -> NaN, +/-float max -> +/-inf."""
-    if is_nan:
-        return math.nan
-    if value >= _FLOAT_MAX:
-        return math.inf
-    if value <= -_FLOAT_MAX:
-        return -math.inf
-    return value
+    """Undo the storage encoding of NaN. +/-inf stay clipped to +/-float max, as MLflow reads
+    them back (and as JSON can carry them)."""
+    return math.nan if is_nan else value
 
 
 class _Statements:
@@ -984,11 +979,9 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             rows = rows[:max_results]
             last_id, _, ts, step, _ = rows[-1]
             token = _encode_token({"step": step, "timestamp": ts, "id": last_id})
-        fmax = _FLOAT_MAX
+        nan = math.nan
         history = [
-            Metric(metric_key, value, timestamp, step)
-            if not is_nan and -fmax < value < fmax
-            else Metric(metric_key, _metric_value(value, is_nan), timestamp, step)
+            Metric(metric_key, nan if is_nan else value, timestamp, step)
             for _, value, timestamp, step, is_nan in rows
         ]
         return PagedList(history, token)
