@@ -422,9 +422,18 @@ def log_input(
 
 def flush(timeout: float | None = None) -> bool:
     """Wait until everything logged so far is stored; False if `timeout` ran out first."""
+    import sys
+    import time
+
     from flightlog.queue import get_logging_queue
 
-    return get_logging_queue().flush(timeout=timeout)
+    # Autolog draws its plots on a background thread, and they log too: wait for them first
+    # (only if autolog ever loaded that module).
+    deadline = None if timeout is None else time.monotonic() + timeout
+    background = sys.modules.get("flightlog.autolog.background")
+    drawn = background.wait_for_background(timeout) if background is not None else True
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+    return get_logging_queue().flush(timeout=remaining) and drawn
 
 
 def queue_stats() -> dict[str, int]:
