@@ -21,6 +21,7 @@ import binascii
 import io
 import json
 import math
+import os
 import re
 import sys
 import threading
@@ -164,6 +165,15 @@ def _normalize_uri(db_uri: str) -> str:
             except ImportError:
                 db_uri = scheme[:-3] + "+pymysql://" + db_uri[len(scheme) :]
     return db_uri
+
+
+def _absolute_sqlite_path(url: sa.URL) -> sa.URL:
+    """Pin a relative SQLite path to the current directory now: the engine is created lazily,
+    and a chdir() in between must not move the store."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or url.query:
+        return url
+    return url.set(database=os.path.abspath(os.path.expanduser(database)))
 
 
 def _encode_token(payload: dict[str, Any]) -> str:
@@ -328,7 +338,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
     def __init__(self, db_uri: str, default_artifact_root: str):
         self.db_uri = _normalize_uri(db_uri)
         self.default_artifact_root = default_artifact_root
-        self._url = make_url(self.db_uri)  # fails fast on a malformed URI
+        self._url = _absolute_sqlite_path(make_url(self.db_uri))  # fails fast when malformed
         self._engine: sa.Engine | None = None
         self._writer: sa.Engine | None = None
         self._statements: _Statements | None = None
