@@ -29,6 +29,7 @@ from flightlog_xgboost._importance import IMPORTANCE_TYPES
 NAME = "xgboost"
 _CALL_KEY = "xgboost_fit_call"  # where an autologged fit leaves itself for the inner train()
 _EXAMPLE_ROWS = 5
+_MAX_DESCRIBED_CELLS = 10_000_000
 
 
 class XGBoostIntegration(AutologIntegration):
@@ -168,14 +169,18 @@ def _bind(function: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
 
 
 def _add_callback(call: AutologCall, kwargs: dict, use: Any) -> None:
-    """Pass `kwargs` on with a FlightlogCallback appended to the user's callbacks."""
+    """Pass `kwargs` on with a FlightlogCallback appended to the user's callbacks (unless the
+    user attached one already: the same points twice would double every curve)."""
     from flightlog_xgboost._callback import FlightlogCallback
 
+    given = list(kwargs.get("callbacks") or ())
+    if any(isinstance(cb, FlightlogCallback) for cb in given):
+        return
     callback = FlightlogCallback(
         call.run_id, on_fault=lambda what, exc: call.faults.append((what, exc))
     )
     call.state["callback"] = callback
-    use({**kwargs, "callbacks": [*(kwargs.get("callbacks") or ()), callback]})
+    use({**kwargs, "callbacks": [*given, callback]})
 
 
 def _log_early_stopping(call: AutologCall, booster: Any) -> None:
@@ -291,6 +296,10 @@ def _log_dmatrix_dataset(call: AutologCall, dmatrix: Any) -> None:
     from flightlog.autolog.datasets import dataset_input
 
     if dmatrix is None or not hasattr(dmatrix, "get_data"):
+        return
+    # get_data() copies the whole matrix out of XGBoost; past a size where that copy would
+    # cost real memory and time after training, the dataset is not described.
+    if dmatrix.num_row() * dmatrix.num_col() > _MAX_DESCRIBED_CELLS:
         return
     label = dmatrix.get_label()
     found = dataset_input(

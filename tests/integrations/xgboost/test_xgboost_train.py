@@ -189,6 +189,21 @@ def test_callback_without_autolog_logs_into_the_active_run(dmatrices, metric_his
     assert [v for _, v in points] == evals_result["val"]["logloss"]
 
 
+def test_a_callback_the_user_passed_is_not_doubled(dmatrices, all_runs, metric_history):
+    dtrain, dval = dmatrices
+    flightlog.xgboost.autolog(log_models=False, importance_types=[])
+    xgb.train(
+        PARAMS,
+        dtrain,
+        5,
+        evals=[(dval, "val")],
+        callbacks=[flightlog.xgboost.FlightlogCallback()],
+        verbose_eval=False,
+    )
+    (run,) = all_runs()
+    assert [s for s, _ in metric_history(run.info.run_id, "val-logloss")] == list(range(5))
+
+
 def test_metric_names_outside_the_key_alphabet_are_made_legal(dmatrices, metric_history):
     dtrain, dval = dmatrices
     with flightlog.start_run() as run:
