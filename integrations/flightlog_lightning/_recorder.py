@@ -393,7 +393,8 @@ class LightningRecorder:
 
         params, metrics = _params.early_stopping_results(trainer)
         self._target.log_params(params)
-        self._target.log_metrics(metrics, int(trainer.current_epoch))
+        last_epoch = max(int(trainer.current_epoch) - 1, 0)  # the last epoch that was trained
+        self._target.log_metrics(metrics, last_epoch)
         if self.options.log_models:
             self._log_model(trainer, module)
 

@@ -49,6 +49,10 @@ _IMPLEMENTATION_FLAGS = frozenset({"foreach", "fused", "capturable", "differenti
 
 _managed_files: dict[str, bool] = {}
 
+# `_broken_run` value after a run could not even be opened (the store is unreachable): stop
+# trying until the user starts a run of their own.
+_NO_RUN = "<no run could be opened>"
+
 
 def inside_managed_framework(start_depth: int = 2) -> bool:
     """True when the caller runs under a framework's training loop (Lightning, Keras, ...)."""
@@ -141,16 +145,19 @@ def _weak(obj: Any) -> Callable[[], Any] | None:
         return None
 
 
-class RunState:
-    """What the tracker knows about the run it logs into."""
+class Session:
+    """One training as the tracker sees it: its epochs, optimizers and datasets, and the run
+    it logs into once there is one. Params and metrics wait in `pending_*` until then."""
 
-    def __init__(self, target: Any) -> None:
-        self.target = target
+    def __init__(self) -> None:
+        self.target: Any = None  # RunTarget, bound lazily
         self.epochs = 0
         self.optimizers: list[tuple[weakref.ref, str]] = []  # (optimizer, param-name prefix)
         self.optimizer_signatures: list[tuple[str, str]] = []
         self.training_datasets: dict[tuple[int, int], Any] = {}
         self.eval_names: dict[tuple[int, int], tuple[Any, str]] = {}
+        self.pending_params: dict[str, Any] = {}
+        self.pending_metrics: list[tuple[dict[str, float], int]] = []
 
     def is_training_dataset(self, p: Pass) -> bool:
         ref = self.training_datasets.get(p.dataset_key, False)
@@ -167,9 +174,26 @@ class RunState:
         self.eval_names[p.dataset_key] = (p.dataset_ref, name)
         return name
 
+    def prefix_for(self, optimizer: Any) -> str | None:
+        return next((pre for ref, pre in self.optimizers if ref() is optimizer), None)
+
+    def flush(self) -> None:
+        """Write what waited for a run."""
+        params, self.pending_params = self.pending_params, {}
+        metrics, self.pending_metrics = self.pending_metrics, []
+        if params:
+            self.target.log_params(params)
+        for values, step in metrics:
+            self.target.log_metrics(values, step)
+
 
 class LoopTracker:
-    """Receives torch events from the patches and turns them into params and metrics."""
+    """Receives torch events from the patches and turns them into params and metrics.
+
+    A run is opened (or the user's active run used) only when an epoch ends, never when an
+    optimizer is built, so `with flightlog.start_run():` after building the model and optimizer
+    still works: what was seen before waits and goes into that run.
+    """
 
     def __init__(
         self, config: Callable[[], Any], report: Callable[[str, BaseException], None]
@@ -179,7 +203,7 @@ class LoopTracker:
         self._lock = threading.RLock()
         self._passes: list[Pass] = []  # passes in progress, innermost last
         self._by_iterator: dict[int, Pass] = {}
-        self._state: RunState | None = None
+        self._session = Session()
         self._broken_run: str | None = None  # a run whose store failed: stop trying for it
         self.loss_depth = 0
 
@@ -237,46 +261,52 @@ class LoopTracker:
     # --- logging ------------------------------------------------------------------------
     def _safely(self, what: str, fn: Callable[..., None], *args: Any) -> None:
         try:
-            fn(*args)
+            with self._lock:
+                fn(*args)
         except Exception as exc:  # noqa: BLE001 - a tracking fault must never stop training
-            state = self._state
-            if state is not None:
-                self._broken_run = state.target.run_id
+            target = self._session.target
+            self._broken_run = target.run_id if target is not None else _NO_RUN
             self._report(what, exc)
 
-    def _run_state(self, new_session: bool = False) -> RunState | None:
-        """The state of the run to log into, opening one when needed; None when not logging."""
+    def _bind(self, open_run: bool) -> Session | None:
+        """The session, bound to the run to log into; None while there is no run to use yet
+        (`open_run=False`) or logging is off (exclusive, a broken store)."""
         from flightlog import fluent
         from flightlog_torch._tracking import RunTarget
 
+        session = self._session
         active = fluent.active_run()
-        state = self._state
-        if state is not None:
-            bound_to_active = active is not None and active.info.run_id == state.target.run_id
-            if bound_to_active and new_session and state.target.owned and state.epochs:
-                # A new optimizer after epochs were logged into a run autolog started: a new
-                # training (a sweep trial, a second model) gets its own run.
-                state.target.close()
-                state = self._state = None
-            elif not bound_to_active:
-                state = self._state = None
-        if state is None:
-            if active is not None and active.info.run_id == self._broken_run:
+        active_id = active.info.run_id if active is not None else None
+        if session.target is not None and session.target.run_id != active_id:
+            # The run we logged into was ended (or another one started): a new training.
+            session = self._session = Session()
+        if session.target is None:
+            broken = self._broken_run
+            if (active_id is None and broken == _NO_RUN) or (
+                active_id is not None and active_id == broken
+            ):
                 return None
-            target = RunTarget(
-                "pytorch", exclusive=self.config.exclusive, tags=self.config.extra_tags
-            )
+            if active_id is None and not open_run:
+                return None
+            config = self.config
+            target = RunTarget("pytorch", exclusive=config.exclusive, tags=config.extra_tags)
             if not target.open():
                 return None
-            state = self._state = RunState(target)
-        if state.target.run_id == self._broken_run:
+            session.target = target
+        if session.target.run_id == self._broken_run:
             return None
-        return state
+        session.flush()
+        return session
 
     def _log_optimizer(self, optimizer: Any, module: Any) -> None:
-        state = self._run_state(new_session=True)
-        if state is None:
-            return
+        session = self._session
+        if session.target is not None and session.target.owned and session.epochs:
+            # A new optimizer after epochs were logged into a run autolog started: a new
+            # training (a sweep trial, a second model) gets its own run.
+            session.target.close()
+            session = self._session = Session()
+        self._bind(open_run=False)  # log at once into a run that is already active
+        session = self._session
         name = type(optimizer).__name__
         defaults = {
             k: v
@@ -284,21 +314,26 @@ class LoopTracker:
             if k not in _IMPLEMENTATION_FLAGS
         }
         signature = (name, repr(sorted(defaults.items(), key=lambda kv: kv[0])))
-        if signature in state.optimizer_signatures:
-            index = state.optimizer_signatures.index(signature)
-            prefix = "optimizer" if index == 0 else f"optimizer{index + 1}"
-            state.optimizers.append((weakref.ref(optimizer), prefix))
-            return
-        index = len(state.optimizer_signatures)
-        state.optimizer_signatures.append(signature)
+        known = signature in session.optimizer_signatures
+        index = (
+            session.optimizer_signatures.index(signature)
+            if known
+            else len(session.optimizer_signatures)
+        )
         prefix = "optimizer" if index == 0 else f"optimizer{index + 1}"
-        state.optimizers.append((weakref.ref(optimizer), prefix))
+        session.optimizers.append((weakref.ref(optimizer), prefix))
+        if known:
+            return
+        session.optimizer_signatures.append(signature)
         params: dict[str, Any] = {f"{prefix}_name": name}
         params.update({f"{prefix}_{k}": v for k, v in defaults.items()})
         params.update(_group_overrides(optimizer, defaults, prefix))
         if index == 0:
             params.update(parameter_counts(optimizer, module))
-        state.target.log_params(params)
+        if session.target is not None:
+            session.target.log_params(params)
+        else:
+            session.pending_params.update(params)
 
     def _log_pass(self, p: Pass, training_in_progress: bool) -> None:
         if p.is_training:
@@ -307,34 +342,37 @@ class LoopTracker:
             self._log_eval_pass(p, training_in_progress)
 
     def _log_training_pass(self, p: Pass) -> None:
-        state = self._run_state()
-        if state is None:
+        session = self._bind(open_run=True)
+        if session is None:
             return
-        epoch = state.epochs
-        state.epochs += 1
-        state.training_datasets[p.dataset_key] = p.dataset_ref
+        epoch = session.epochs
+        session.epochs += 1
+        session.training_datasets[p.dataset_key] = p.dataset_ref
         metrics: dict[str, float] = {}
         loss = p.grad_losses.mean()
         if loss is not None:
             metrics["train_loss"] = loss
-        metrics.update(self._learning_rates(state, p))
-        state.target.log_metrics(metrics, epoch)
+        metrics.update(self._learning_rates(session, p))
+        session.target.log_metrics(metrics, epoch)
 
     def _log_eval_pass(self, p: Pass, training_in_progress: bool) -> None:
-        state = self._run_state()
-        if state is None or state.is_training_dataset(p):
+        session = self._bind(open_run=False) or self._session
+        if session.is_training_dataset(p):
             return  # an evaluation of the training set is not a validation loss
         loss = p.nograd_losses.mean()
-        name = state.eval_name(p)
+        name = session.eval_name(p)
         if training_in_progress:
-            step = state.epochs  # validation inside an epoch belongs to that epoch
-        elif state.epochs:
-            step = state.epochs - 1  # the epoch that just finished
+            step = session.epochs  # validation inside an epoch belongs to that epoch
+        elif session.epochs:
+            step = session.epochs - 1  # the epoch that just finished
         else:
             name, step = f"initial_{name}", 0  # evaluated before any training epoch
-        state.target.log_metrics({name: loss}, step)
+        if session.target is not None:
+            session.target.log_metrics({name: loss}, step)
+        else:
+            session.pending_metrics.append(({name: loss}, step))
 
-    def _learning_rates(self, state: RunState, p: Pass) -> dict[str, float]:
+    def _learning_rates(self, session: Session, p: Pass) -> dict[str, float]:
         stepped = [ref() for ref in p.stepped]
         stepped = [opt for opt in stepped if opt is not None]
         if not stepped:
@@ -342,7 +380,7 @@ class LoopTracker:
         single = len(stepped) == 1 and len(stepped[0].param_groups) == 1
         out: dict[str, float] = {}
         for opt in stepped:
-            prefix = next((pre for ref, pre in state.optimizers if ref() is opt), None)
+            prefix = session.prefix_for(opt)
             base = "lr" if single else f"lr-{type(opt).__name__}"
             if not single and prefix not in (None, "optimizer"):
                 base = f"{base}-{prefix[len('optimizer') :]}"
@@ -357,7 +395,7 @@ class LoopTracker:
         with self._lock:
             self._passes.clear()
             self._by_iterator.clear()
-            self._state = None
+            self._session = Session()
             self._broken_run = None
 
 

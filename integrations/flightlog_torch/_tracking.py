@@ -52,6 +52,21 @@ def flatten(params: Mapping[str, Any], prefix: str = "", sep: str = "/") -> dict
     return out
 
 
+def _experiment_id(client: Any, name: str) -> str:
+    """The id of the experiment called `name`, created if needed (without making it the
+    process's active experiment)."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name)
+    except Exception:  # noqa: BLE001 - another process created it meanwhile
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
 class RunTarget:
     """One run that an integration logs into.
 
@@ -118,7 +133,7 @@ class RunTarget:
             return True
         experiment_id = None
         if self.experiment_name is not None:
-            experiment_id = fluent.set_experiment(self.experiment_name).experiment_id
+            experiment_id = _experiment_id(fluent._client(), self.experiment_name)
         tags = {AUTOLOGGING_TAG: self.integration, **self.tags}
         run = fluent.start_run(experiment_id=experiment_id, run_name=self.run_name, tags=tags)
         self.run_id = run.info.run_id
@@ -135,12 +150,7 @@ class RunTarget:
         else:
             experiment_id = "0"
             if self.experiment_name is not None:
-                experiment = client.get_experiment_by_name(self.experiment_name)
-                experiment_id = (
-                    experiment.experiment_id
-                    if experiment is not None
-                    else client.create_experiment(self.experiment_name)
-                )
+                experiment_id = _experiment_id(client, self.experiment_name)
             tags = {AUTOLOGGING_TAG: self.integration, **self.tags}
             from flightlog.context import system_tags
 
