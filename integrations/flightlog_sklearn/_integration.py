@@ -96,7 +96,18 @@ class SklearnIntegration(AutologIntegration):
 
         for cls in _subclasses(BaseEstimator):
             self._patch_class(cls, patcher)
-        patcher.add(BaseEstimator, "__init_subclass__", _init_subclass_hook(BaseEstimator, self))
+        if "__init_subclass__" in vars(BaseEstimator):
+            # A scikit-learn whose BaseEstimator has its own hook: wrap it instead.
+            patcher.wrap(BaseEstimator, "__init_subclass__", self._after_init_subclass)
+        else:
+            hook = _init_subclass_hook(BaseEstimator, self)
+            patcher.add(BaseEstimator, "__init_subclass__", hook)
+
+    def _after_init_subclass(self, wrapped, instance, args, kwargs):
+        result = wrapped(*args, **kwargs)
+        if isinstance(instance, type):
+            self.patch_new_class(instance)
+        return result
 
     def _patch_class(self, cls: type, patcher: Patcher) -> None:
         for method in TRAINING_METHODS:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 UNKNOWN_DATASET = "unknown_dataset"
 _MAX_PREDICTIONS = 10_000
+# Predicting sample by sample in a loop must not turn into thousands of names and inputs.
+_MAX_NAMES_PER_VARIABLE = 100
+_MAX_EVAL_DATASETS_PER_RUN = 20
 
 
 class _Target:
@@ -116,6 +119,8 @@ class PostTrainingMetrics:
         with self._lock:
             seen = self._dataset_ids.setdefault((run_id, name), [])
             if id(data) not in seen:
+                if len(seen) >= _MAX_NAMES_PER_VARIABLE:
+                    return f"{name}-{_MAX_NAMES_PER_VARIABLE + 1}"
                 seen.append(id(data))
             index = seen.index(id(data))
         return name if index == 0 else f"{name}-{index + 1}"
@@ -140,6 +145,10 @@ class PostTrainingMetrics:
         from flightlog.autolog import datasets
         from flightlog.autolog.runs import _client_for
 
+        with self._lock:
+            logged = sum(1 for run_id, _ in self._eval_datasets if run_id == target.run_id)
+        if logged >= _MAX_EVAL_DATASETS_PER_RUN:
+            return
         entry = datasets.dataset_input(data, None, name=dataset, context="eval")
         if entry is None:
             return

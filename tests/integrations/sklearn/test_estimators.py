@@ -105,6 +105,9 @@ def test_random_forest_predicts_probabilities_once(
     assert run.data.metrics["training_accuracy_score"] == pytest.approx(model.score(X, y))
     assert run.data.tags["estimator_name"] == "CountingForest"
     assert run.data.params["n_estimators"] == "10"
+    # A class defined in a function is pickled by value, methods and all: it loads unpatched.
+    loaded = flightlog.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     # Three classes: a confusion matrix, no binary curves.
     assert "training_confusion_matrix.png" in artifacts(run.info.run_id)
     assert "training_roc_curve.png" not in artifacts(run.info.run_id)
@@ -260,3 +263,17 @@ def test_input_example_when_asked(autolog, finished_runs, artifacts, binary_data
     assert "model/input_example.json" in artifacts(run.info.run_id, "model")
     info = flightlog.models.get_model_info(f"runs:/{run.info.run_id}/model")
     assert info.saved_input_example_info is not None
+
+
+def test_registered_model_name(autolog, finished_runs, binary_data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, _, y, _ = binary_data
+    autolog(registered_model_name="autologged-classifier")
+    LogisticRegression().fit(X, y)
+    LogisticRegression(C=3.0).fit(X, y)
+
+    runs = finished_runs()
+    versions = flightlog.MlflowClient().search_model_versions("name = 'autologged-classifier'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+    assert {v.run_id for v in versions} == {r.info.run_id for r in runs}
