@@ -13,6 +13,7 @@ reached its tests are skipped, except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -231,14 +232,31 @@ class StoreTarget:
         return SqlStore(self.uri, default_artifact_root=self.artifact_root)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file without the Default experiment (each store adds its own, with its
+    own artifact root): copying it is much cheaper than migrating a new file for every test.
+    New-file migration has its own tests (`fresh_store_target`)."""
+    from flightlog.store import dbschema
+    from flightlog.store.sql import SqlStore
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "flightlog.db"
+    template = SqlStore(f"sqlite:///{path}", default_artifact_root="file:///unused")
+    with template.engine.begin() as conn:
+        conn.execute(dbschema.experiments.delete())
+    template.close()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=[pytest.param(b, marks=getattr(pytest.mark, b)) for b in SQL_BACKENDS])
 def store_target(request, tmp_path, sql_servers) -> StoreTarget:
     backend = request.param
     artifact_root = (tmp_path / "artifacts").as_uri()
     if backend == "sqlite":
-        return StoreTarget(
-            backend, f"sqlite:///{tmp_path / 'store' / 'flightlog.db'}", artifact_root
-        )
+        path = tmp_path / "store" / "flightlog.db"
+        path.parent.mkdir()
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return StoreTarget(backend, f"sqlite:///{path}", artifact_root)
     server = _server(sql_servers, backend)
     server.shared_store(artifact_root)
     server.wipe(artifact_root)

@@ -144,6 +144,7 @@ def _open_and_log(uri, barrier, index, results):
         results.put((index, f"{type(exc).__name__}: {exc}"))
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_store_at_once(fresh_store_target):
     """Processes racing to create the schema of one new database: none fails, it is migrated
     once, and the Default experiment exists once."""
