@@ -51,10 +51,11 @@ def main() -> None:
     example = x.head(5)
 
     with tempfile.TemporaryDirectory() as tmp:
-        import flightlog
-        import flightlog.sklearn
         import mlflow
         import mlflow.sklearn
+
+        import flightlog
+        import flightlog.sklearn
 
         logging.getLogger("mlflow").setLevel(logging.ERROR)  # after import: mlflow sets its own
         flightlog.set_tracking_uri(os.path.join(tmp, "flightlog"))
