@@ -25,20 +25,22 @@ SILHOUETTE_SAMPLE = 2_000
 
 
 @dataclass
-class PlotData:
-    """Arrays for the classifier plots, computed now, rendered later."""
+class PlotInputs:
+    """What the classifier plots are computed from: private copies (the user may change their
+    arrays once fit returns), so the curves can be computed and drawn in the background."""
 
-    labels: list[str]
-    confusion: Any
-    roc: tuple[Any, Any, float] | None = None  # fpr, tpr, auc
-    pr: tuple[Any, Any, float] | None = None  # precision, recall, average precision
+    classes: Any
+    y_true: Any
+    y_pred: Any
+    scores: Any = None  # positive-class scores, binary problems only
+    sample_weight: Any = None
 
 
 @dataclass
 class TrainingOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
     prediction_head: Any = None  # predictions for the first rows (the signature's output)
-    plots: PlotData | None = None
+    plots: PlotInputs | None = None
 
 
 def training_metrics(
@@ -128,7 +130,7 @@ def _classifier(outcome, estimator, X, y, sample_weight, pos_label) -> None:
             )
     _score(outcome, estimator, X, y, sw, default=accuracy, kind="classifier")
     if classes is not None and getattr(classes, "ndim", 1) == 1 and _can_plot():
-        outcome.plots = _plot_data(estimator, X, y, y_pred, scores, classes, sw)
+        outcome.plots = _plot_inputs(estimator, X, y, y_pred, scores, classes, sw)
 
 
 def _regressor(outcome, estimator, X, y, sample_weight) -> None:
@@ -266,34 +268,22 @@ def _can_plot() -> bool:
     return _plotting
 
 
-def _plot_data(estimator, X, y, y_pred, scores, classes, sample_weight) -> PlotData | None:
-    from sklearn import metrics
+def _plot_inputs(estimator, X, y, y_pred, scores, classes, sample_weight) -> PlotInputs:
+    import numpy as np
 
-    try:
-        confusion = metrics.confusion_matrix(y, y_pred, labels=classes, sample_weight=sample_weight)
-    except (ValueError, TypeError):
-        return None
-    data = PlotData([str(c) for c in classes], confusion)
-    if len(classes) != 2:
-        return data
-    if scores is None and hasattr(estimator, "decision_function"):
+    if len(classes) == 2 and scores is None and hasattr(estimator, "decision_function"):
+        # Only a model without predict_proba needs this second pass, and it must happen now:
+        # the model may be refit as soon as fit returns.
         try:
             scores = estimator.decision_function(X)
         except (ValueError, TypeError, AttributeError):
             scores = None
-    if scores is None or getattr(scores, "ndim", 1) != 1:
-        return data
-    positive = classes[1]
-    try:
-        fpr, tpr, _ = metrics.roc_curve(y, scores, pos_label=positive, sample_weight=sample_weight)
-        data.roc = (fpr, tpr, float(metrics.auc(fpr, tpr)))
-        precision, recall, _ = metrics.precision_recall_curve(
-            y, scores, pos_label=positive, sample_weight=sample_weight
-        )
-        average_precision = metrics.average_precision_score(
-            y, scores, pos_label=positive, sample_weight=sample_weight
-        )
-        data.pr = (precision, recall, float(average_precision))
-    except (ValueError, TypeError):
-        pass
-    return data
+    if scores is not None and (len(classes) != 2 or getattr(scores, "ndim", 1) != 1):
+        scores = None
+    return PlotInputs(
+        classes=np.array(classes, copy=True),
+        y_true=np.array(y, copy=True),
+        y_pred=y_pred,  # ours: predict() made it
+        scores=scores,  # ours too (a slice of our probabilities, or decision_function's output)
+        sample_weight=None if sample_weight is None else np.array(sample_weight, copy=True),
+    )
