@@ -277,3 +277,49 @@ def test_registered_model_name(autolog, finished_runs, binary_data):
     versions = flightlog.MlflowClient().search_model_versions("name = 'autologged-classifier'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
     assert {v.run_id for v in versions} == {r.info.run_id for r in runs}
+
+
+def test_dataframe_input_and_string_labels(autolog, finished_runs, artifacts):
+    import pandas as pd
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = pd.DataFrame(
+        {"age": [22, 35, 58, 41, 19, 63, 30, 47] * 5, "income": [1.5, 3.2, 4.1, 2.8] * 10}
+    )
+    labels = pd.Series(["stay", "churn", "churn", "stay", "stay", "churn", "stay", "churn"] * 5)
+    autolog(log_input_examples=True)
+    model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(frame, labels)
+
+    (run,) = finished_runs()
+    assert run.data.metrics["training_accuracy_score"] == pytest.approx(model.score(frame, labels))
+    (dataset_input,) = run.inputs.dataset_inputs
+    schema = json.loads(dataset_input.dataset.schema)
+    assert [c["name"] for c in json.loads(schema["mlflow_colspec"])] == ["age", "income"]
+    assert json.loads(dataset_input.dataset.profile)["num_rows"] == 40
+    info = flightlog.models.get_model_info(f"runs:/{run.info.run_id}/model")
+    assert '"name": "age"' in info.signature_dict["inputs"]
+    loaded = flightlog.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    assert list(loaded.predict(frame)) == list(model.predict(frame))
+    assert {"training_roc_curve.png", "training_confusion_matrix.png"} <= set(
+        artifacts(run.info.run_id)
+    )
+
+
+def test_text_pipeline(autolog, finished_runs):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts = ["good movie", "bad film", "great plot", "awful acting", "loved it", "hated it"] * 4
+    y = [1, 0, 1, 0, 1, 0] * 4
+    autolog()
+    pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, y)
+
+    (run,) = finished_runs()
+    assert run.data.tags["estimator_name"] == "Pipeline"
+    assert run.data.metrics["training_accuracy_score"] == pytest.approx(pipeline.score(texts, y))
+    assert run.inputs.dataset_inputs[0].dataset.name == "dataset"
+    loaded = flightlog.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    assert list(loaded.predict(["good plot", "awful film"])) == list(
+        pipeline.predict(["good plot", "awful film"])
+    )
