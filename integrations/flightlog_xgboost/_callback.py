@@ -43,12 +43,17 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
     ) -> None:
         super().__init__()
         self.run_id = run_id
+        self._given_run_id = run_id
         self.last_iteration: int | None = None
         self._on_fault = on_fault
         self._client: Any = None
         self._failed = False
+        self._keys: dict[tuple[str, str], str] = {}
 
     def before_training(self, model: Any) -> Any:
+        # A callback reused for another training logs into the run active now, unless given one.
+        self.run_id, self._client, self._failed = self._given_run_id, None, False
+        self.last_iteration = None
         try:
             self._bind()
         except Exception as exc:  # noqa: BLE001 - a tracking fault must not stop training
@@ -82,7 +87,9 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
                 if not history:
                     continue
                 latest = history[-1]
-                key = metric_key(data_name, metric_name)
+                key = self._keys.get((data_name, metric_name))
+                if key is None:
+                    key = self._keys[data_name, metric_name] = metric_key(data_name, metric_name)
                 if isinstance(latest, tuple):
                     # xgboost.cv reports (mean, std) per round.
                     client.log_metric(self.run_id, key, float(latest[0]), timestamp, epoch)
