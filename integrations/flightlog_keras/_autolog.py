@@ -57,7 +57,10 @@ class KerasIntegration(AutologIntegration):
 
 class FitHandler(TrainingHandler):
     def before(self, call: AutologCall) -> None:
-        bound = inspect.signature(call.function).bind(*call.args, **call.kwargs)
+        try:
+            bound = inspect.signature(call.function).bind(*call.args, **call.kwargs)
+        except TypeError:
+            return  # fit() itself will raise the user's TypeError, the error to show
         bound.apply_defaults()
         arguments = bound.arguments
         call.state["x"] = arguments.get("x")
@@ -112,7 +115,7 @@ def _log_model(call: AutologCall, model: Any) -> None:
     from flightlog.models.saving import log_flavor_model
     from flightlog_keras._flavor import FLAVOR
 
-    example = _head(call.state["x"])
+    example = _head(call.state.get("x"))
     signature: Any = False
     if example is not None and call.config.log_model_signatures:
         with call.guard("inferring the model signature"):
@@ -154,6 +157,8 @@ def _log_datasets(call: AutologCall) -> None:
     from flightlog.autolog.runs import client
 
     inputs = []
+    if "x" not in call.state:
+        return
     train = dataset_input(call.state["x"], call.state["y"], name="dataset", context="train")
     if train is not None:
         inputs.append(train)

@@ -83,6 +83,8 @@ class BoosterTrainingHandler(TrainingHandler):
         from flightlog_xgboost._params import early_stopping_params, train_call_params
 
         bound = _bind(call.function, call.args, call.kwargs)
+        if not bound:
+            return
         call.state["dtrain"] = bound.get("dtrain")
         call.state["early_stopping"] = bound.get("early_stopping_rounds") is not None or bool(
             early_stopping_params(bound.get("callbacks"))
@@ -93,7 +95,7 @@ class BoosterTrainingHandler(TrainingHandler):
     def after(self, call: AutologCall, result: Any) -> None:
         booster = result
         with call.guard("logging early stopping results"):
-            if call.state["early_stopping"]:
+            if call.state.get("early_stopping"):
                 _log_early_stopping(call, booster)
         _log_importance(call, booster)
         dtrain = call.state.get("dtrain")
@@ -162,8 +164,15 @@ def _inner_train_wrapper(integration: XGBoostIntegration):
 
 # --- shared steps -----------------------------------------------------------------------------
 def _bind(function: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
-    """The call's arguments by name, defaults included (what the user did not set counts too)."""
-    bound = inspect.signature(function).bind(*args, **kwargs)
+    """The call's arguments by name, defaults included (what the user did not set counts too).
+
+    Arguments that do not fit the signature give {}: the original will raise the user's own
+    TypeError about them, which is the error the user should see.
+    """
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except TypeError:
+        return {}
     bound.apply_defaults()
     return dict(bound.arguments)
 

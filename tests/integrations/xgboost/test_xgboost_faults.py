@@ -74,3 +74,12 @@ def test_user_errors_pass_through_untouched(dmatrices, all_runs):
         xgb.train({"objective": "no_such_objective"}, dtrain, 2)
     (run,) = all_runs()
     assert run.info.status == "FAILED"
+
+
+def test_a_wrong_argument_raises_the_users_own_type_error(dmatrices, all_runs):
+    dtrain, _ = dmatrices
+    flightlog.xgboost.autolog()
+    with pytest.raises(TypeError, match="no_such_argument"):
+        xgb.train(PARAMS, dtrain, 2, no_such_argument=1)
+    (run,) = all_runs()
+    assert run.info.status == "FAILED"
