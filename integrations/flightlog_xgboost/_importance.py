@@ -64,8 +64,16 @@ def importance_by_type(booster: Any, importance_types: tuple[str, ...]) -> dict[
 
 
 def log_importance_artifacts(client: Any, run_id: str, scores_by_type: dict[str, dict]) -> None:
-    """feature_importance_<type>.json and feature_importance_<type>.png for each type."""
+    """feature_importance_<type>.json and feature_importance_<type>.png for each type (the
+    charts only where matplotlib is installed: it is optional, the JSON carries the data)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        charts = False
+    else:
+        charts = True
     for importance_type, scores in scores_by_type.items():
         stem = f"feature_importance_{importance_type}"
         client.log_dict(run_id, scores, f"{stem}.json")
-        client.log_figure(run_id, importance_figure(scores, importance_type), f"{stem}.png")
+        if charts:
+            client.log_figure(run_id, importance_figure(scores, importance_type), f"{stem}.png")
