@@ -149,6 +149,8 @@ class _Lane:
         self.next_replay = 0.0
         self.replay_delay = _REPLAY_FIRST_DELAY
         self.replay_rounds = 0
+        # Held around every store call of this lane: fork() waits for it (see _before_fork).
+        self.io_lock = threading.Lock()
 
 
 def chunk_batch(
@@ -181,15 +183,20 @@ def chunk_batch(
 def _store_uri(store: Any) -> str | None:
     """The URI a store answers to, for spool records (`flightlog sync` reconnects with it)."""
     uri = getattr(store, "uri", None)
-    if isinstance(uri, str):
-        return uri
-    from flightlog import store as stores
+    if not isinstance(uri, str):
+        from flightlog import store as stores
 
-    for known_uri, known in list(stores._stores.items()):
-        if known is store:
-            return known_uri
-    db_uri = getattr(store, "db_uri", None)
-    return db_uri if isinstance(db_uri, str) else None
+        uri = next((u for u, known in list(stores._stores.items()) if known is store), None)
+    if not isinstance(uri, str):
+        uri = getattr(store, "db_uri", None)
+    if not isinstance(uri, str):
+        return None
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        # A relative SQLite path: make it absolute, `flightlog sync` may run elsewhere.
+        path, _, query = uri[len("sqlite:///") :].partition("?")
+        if path and path != ":memory:":
+            uri = "sqlite:///" + os.path.abspath(path) + (f"?{query}" if query else "")
+    return uri
 
 
 class LoggingQueue:
@@ -246,13 +253,21 @@ class LoggingQueue:
         self._seq_lock = threading.Lock()
         self._warned: set[tuple[str, str]] = set()
         self._last_error: str | None = None
+        self._held_for_fork: list[threading.Lock] = []
+        # Stores by id(), for the ids queue items carry (kept alive here so ids stay unique).
+        self._stores: dict[int, Any] = {}
 
     # --- the caller side -------------------------------------------------------------------
     def submit_metric(
         self, store: AbstractStore, run_id: str, key: str, value: float, timestamp: int, step: int
     ) -> None:
+        # The store goes in as its id(): a tuple of plain numbers and strings is untracked by
+        # the garbage collector, so a long queue does not make every GC pass slower.
+        sid = id(store)
+        if sid not in self._stores:
+            self._stores[sid] = store
         q = self._q
-        q.append((store, run_id, key, value, timestamp, step))
+        q.append((sid, run_id, key, value, timestamp, step))
         if len(q) >= self._wake_len:
             self._pressure()
 
@@ -266,8 +281,11 @@ class LoggingQueue:
     ) -> None:
         if params:
             self._check_params(store, run_id, params)
+        sid = id(store)
+        if sid not in self._stores:
+            self._stores[sid] = store
         q = self._q
-        q.append((store, run_id, _BATCH, list(metrics), list(params), list(tags)))
+        q.append((sid, run_id, _BATCH, list(metrics), list(params), list(tags)))
         if len(q) >= self._wake_len:
             self._pressure()
 
@@ -297,7 +315,8 @@ class LoggingQueue:
             except StoreUnavailableError as exc:
                 self._last_error = str(exc)
         request = _EndRequest(store, run_id, status, end_time)
-        self._q.append((store, run_id, _END, request, None, None))
+        self._stores.setdefault(id(store), store)
+        self._q.append((id(store), run_id, _END, request, None, None))
         self._flush_pending = True
         if not self._ensure_writer():
             self._drain_inline()
@@ -545,28 +564,30 @@ class LoggingQueue:
             pass
         return items
 
-    @staticmethod
-    def _plan(items: list, flushes: list[_Flush]) -> list:
+    def _plan(self, items: list, flushes: list[_Flush]) -> list:
         """Group items by run, in queue order; a run-end request is a barrier."""
+        stores = self._stores
         actions: list = []
-        groups: dict[tuple[Any, str], _Group] = {}
+        groups: dict[tuple[int, str], _Group] = {}
         last_store = last_run = group = None
         metric = Metric
         for item in items:
             key = item[2]
             if key.__class__ is str:  # the common case: one point from submit_metric
-                if item[1] is not last_run or item[0] is not last_store:
+                if item[1] is not last_run or item[0] != last_store:
                     last_store, last_run = item[0], item[1]
                     group = groups.get((last_store, last_run))
                     if group is None:
-                        group = groups[(last_store, last_run)] = _Group(last_store, last_run)
+                        group = _Group(stores[last_store], last_run)
+                        groups[(last_store, last_run)] = group
                         actions.append(group)
                 group.metrics.append(metric(key, item[3], item[4], item[5]))  # type: ignore[union-attr]
             elif key is _BATCH:
                 last_store, last_run = item[0], item[1]
                 group = groups.get((last_store, last_run))
                 if group is None:
-                    group = groups[(last_store, last_run)] = _Group(last_store, last_run)
+                    group = _Group(stores[last_store], last_run)
+                    groups[(last_store, last_run)] = group
                     actions.append(group)
                 group.metrics.extend(item[3])
                 for p in item[4]:
@@ -701,7 +722,8 @@ class LoggingQueue:
             give_up = min(give_up, self._deadline)
         while True:
             try:
-                call()
+                with lane.io_lock:
+                    call()
                 return True
             except StoreUnavailableError as exc:
                 self._last_error = str(exc)
@@ -829,7 +851,8 @@ class LoggingQueue:
                     if self._closed or self._stop:
                         return
                     try:
-                        send(store, record)
+                        with lane.io_lock:
+                            send(store, record)
                     except StoreUnavailableError as exc:
                         self._last_error = str(exc)
                         lane.retried += 1
@@ -947,6 +970,21 @@ class LoggingQueue:
         )
 
     # --- fork --------------------------------------------------------------------------------
+    def _before_fork(self) -> None:
+        """Let a store call in progress finish first: SQLite keeps lock state per process, and
+        a child forked in the middle of a write transaction finds the database locked forever."""
+        self._held_for_fork = [
+            lane.io_lock
+            for lane in (self._local, self._remote)
+            if threading.get_ident() not in (self._writer_ident, self._sender_ident)
+            and lane.io_lock.acquire(timeout=5.0)
+        ]
+
+    def _after_fork_in_parent(self) -> None:
+        for lock in self._held_for_fork:
+            lock.release()
+        self._held_for_fork = []
+
     def _after_fork_in_child(self) -> None:
         """The child gets a fresh queue and no threads; the parent writes what it queued."""
         owner = self._owner
@@ -958,7 +996,11 @@ class LoggingQueue:
 _queue = LoggingQueue()
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_queue._after_fork_in_child)
+    os.register_at_fork(
+        before=_queue._before_fork,
+        after_in_parent=_queue._after_fork_in_parent,
+        after_in_child=_queue._after_fork_in_child,
+    )
 
 
 def get_logging_queue() -> LoggingQueue:

@@ -147,7 +147,6 @@ class Owner:
         self._journal_pending: set[int] = set()
         self._spool_fds: dict[str, int] = {}
         self._replayed_fd: int | None = None
-        self._seq = 0
 
     # --- setup ---------------------------------------------------------------------------
     @property
@@ -160,10 +159,17 @@ class Owner:
         return self._dir is not None
 
     def _create(self) -> Path:
+        sweep_empty_folders(self.root)
         started = time.time()
         name = f"{os.getpid()}-{int(started)}-{uuid.uuid4().hex[:8]}"
         path = self.root / name
         path.mkdir(parents=True, exist_ok=False)
+        # Lock first, owner.json last: a folder is only listed (owner_folders) once it has
+        # owner.json, and by then its lock shows whether the process lives.
+        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._lock_fd = fd
         info = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -171,15 +177,7 @@ class Owner:
             "argv": sys.argv[:8],
         }
         (path / OWNER_NAME).write_text(json.dumps(info))
-        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._lock_fd = fd
         return path
-
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
 
     def remove(self) -> None:
         """Delete the folder (nothing left in it) and close its files; the lock goes last."""
@@ -367,6 +365,18 @@ def folder_records(folder: Path) -> list[Record]:
             if "seq" in d:
                 by_seq[int(d["seq"])] = Record.decode(d)  # a record moved from journal to spool
     return [by_seq[s] for s in sorted(by_seq) if s not in done]
+
+
+def sweep_empty_folders(root: Path) -> None:
+    """Remove folders of ended processes that hold nothing to send (a process killed while its
+    journal was empty leaves one behind)."""
+    for folder in owner_folders(root):
+        try:
+            with claim(folder) as ours:
+                if ours and not folder_records(folder):
+                    remove_folder(folder)
+        except OSError:
+            continue
 
 
 def remove_folder(folder: Path) -> None:

@@ -152,6 +152,9 @@ def test_an_outage_longer_than_the_process_spools_and_sync_replays_it_once(
     assert store.get_run(run_id).info.status == RunStatus.RUNNING
 
     db_lock.release()
+    dry = run_cli("sync", "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 0 and "would send" in dry.stdout and str(n + 2) in dry.stdout
+    assert list(store.get_metric_history(run_id, "loss")) == []
     result = run_cli("sync", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     _check_run(store, run_id, n, RunStatus.FINISHED)
