@@ -55,7 +55,16 @@ def test_no_input_makes_the_server_fail(tmp_path):
     finally:
         server.stop()
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    # A check that failed (a 5xx is "Server error") is listed under FAILURES. Schemathesis'
+    # own generator bugs show up as "Runtime Error" under ERRORS and exit non-zero too (one
+    # seen: a hypothesis AST-cache race); those say nothing about the server, so only they may
+    # remain when the exit code is not 0.
+    assert "FAILURES" not in output and "Server error" not in output, output[-6000:]
+    if result.returncode != 0:
+        errors = output.split("ERRORS", 1)[-1].split("WARNINGS", 1)[0]
+        titles = re.findall(r"^_+ (.+?) _+$", errors, flags=re.MULTILINE)
+        kinds = re.findall(r"^(\w[\w ]*Error)$", errors, flags=re.MULTILINE)
+        assert titles and set(kinds) == {"Runtime Error"}, output[-6000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", output)
     assert counts, output[-3000:]
     assert int(counts[1]) >= 500 and counts[1] == counts[2], counts[0]  # it exercised the API

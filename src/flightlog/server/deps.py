@@ -18,11 +18,13 @@ from flightlog.server.settings import ServerSettings
 from flightlog.store.base import AbstractStore
 
 
-def get_tracking_store(request: Request) -> AbstractStore:
+# Async on purpose: FastAPI runs plain-def dependencies in its thread pool, an extra hop per
+# request for what is an attribute read.
+async def get_tracking_store(request: Request) -> AbstractStore:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 

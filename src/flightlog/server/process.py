@@ -148,7 +148,9 @@ class ServerProcess:
             if self.is_healthy():
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"{self.url}/health did not answer within {timeout} s:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"{self.url}/health did not answer within {timeout} s:\n{self.log_tail()}"
+        )
 
     def is_healthy(self) -> bool:
         try:
