@@ -245,11 +245,115 @@ def bench_xgboost(args: argparse.Namespace) -> list[CaseResult]:
     return [CaseResult("xgboost.train, 200 rounds, train + val evals, 4000x20", medians)]
 
 
+# --- Lightning (deep learning) -------------------------------------------------------------
+def bench_lightning(args: argparse.Namespace) -> list[CaseResult]:
+    """Lightning `trainer.fit`: a 3-layer MLP, 5 epochs of 250 batches (16000 x 32 rows,
+    batch 64) with a validation set, on one CPU thread (so other processes on a small machine
+    do not make the baseline swing). flightlog through MLflow's spelling,
+    `flightlog.pytorch.autolog()` (plain-loop and Lightning integrations both on), against
+    `mlflow.pytorch.autolog()`; each logs params, epoch metrics and the model.
+    Targets: flightlog's overhead under 3% of the fit time and at most 1/5 of MLflow's."""
+    import logging
+    import warnings
+
+    import lightning as L
+    import mlflow
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    import flightlog
+
+    torch.set_num_threads(1)
+    for name in ("lightning.pytorch", "lightning.fabric", "mlflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="lightning")
+
+    class MLP(L.LightningModule):
+        def __init__(self, features: int = 32, hidden: int = 64, lr: float = 1e-3):
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = nn.Sequential(
+                nn.Linear(features, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, hidden),
+                nn.ReLU(),
+                nn.Linear(hidden, 2),
+            )
+            self.loss = nn.CrossEntropyLoss()
+
+        def forward(self, x):
+            return self.net(x)
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            loss = self.loss(self(x), y)
+            self.log("train_loss", loss, on_step=False, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, batch_idx):
+            x, y = batch
+            self.log("val_loss", self.loss(self(x), y))
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(20_000, 32, generator=generator)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).long()
+    train_loader = DataLoader(TensorDataset(X[:16_000], y[:16_000]), batch_size=64, shuffle=True)
+    val_loader = DataLoader(TensorDataset(X[16_000:], y[16_000:]), batch_size=500)
+    small_loader = DataLoader(TensorDataset(X[:640], y[:640]), batch_size=64)
+
+    def flightlog_settle() -> None:
+        flightlog.flush()
+
+    variants = {
+        "no autolog": Variant(_nothing, _nothing, _nothing),
+        "flightlog": Variant(
+            flightlog.pytorch.autolog,
+            flightlog_settle,
+            lambda: flightlog.pytorch.autolog(disable=True),
+        ),
+        "mlflow": Variant(
+            lambda: mlflow.pytorch.autolog(silent=True),
+            _nothing,
+            lambda: mlflow.pytorch.autolog(disable=True),
+        ),
+    }
+
+    with tempfile.TemporaryDirectory() as tmp:
+        flightlog.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'flightlog.db')}")
+        mlflow.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'mlflow.db')}")
+
+        def fit(epochs: int, loader: Any) -> None:
+            torch.manual_seed(0)
+            trainer = L.Trainer(
+                max_epochs=epochs,
+                accelerator="cpu",
+                logger=False,
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                num_sanity_val_steps=0,
+                default_root_dir=os.path.join(tmp, "lightning"),
+            )
+            trainer.fit(MLP(), loader, val_loader)
+
+        medians = measure(
+            variants,
+            train=lambda: fit(5, train_loader),
+            warm_up=lambda: fit(1, small_loader),
+            repeats=args.repeats,
+        )
+    return [CaseResult("Lightning trainer.fit, MLP 32-64-64-2, 5 epochs x 250 batches", medians)]
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[CaseResult]]] = {
     "sklearn": bench_sklearn,
     "xgboost": bench_xgboost,
+    "lightning": bench_lightning,
 }
-FIT_SHARE_TARGETS = {"RandomForestClassifier": 0.10}
+FIT_SHARE_TARGETS = {"RandomForestClassifier": 0.10, "Lightning": 0.03}
 
 
 def main(argv: list[str] | None = None) -> int:
