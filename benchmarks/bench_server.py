@@ -37,13 +37,13 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-def scenario_flightlog(url: str, points: int) -> dict:
+def scenario_flightlog(url: str, points: int, server_pid: int) -> dict:
     import flightlog
 
     flightlog.set_tracking_uri(url)
     flightlog.set_experiment("bench-server")
     with flightlog.start_run():
-        cpu0 = _cpu()
+        cpu0, server_cpu0 = _cpu(), _group_cpu_seconds(server_pid)
         started = time.perf_counter()
         per_key = points // len(KEYS)
         for step in range(per_key):
@@ -53,6 +53,7 @@ def scenario_flightlog(url: str, points: int) -> dict:
         assert flightlog.flush(timeout=600)
         done = time.perf_counter()
         client_cpu = _cpu() - cpu0
+        server_cpu = _group_cpu_seconds(server_pid) - server_cpu0
         run_id = flightlog.active_run().info.run_id
     stored = sum(len(flightlog.TrackingClient(url).get_metric_history(run_id, k)) for k in KEYS)
     return {
@@ -61,10 +62,11 @@ def scenario_flightlog(url: str, points: int) -> dict:
         "seconds": done - started,
         "loop_seconds": logged - started,
         "client_cpu": client_cpu,
+        "server_cpu": server_cpu,
     }
 
 
-def scenario_mlflow(url: str, points: int, mode: str) -> dict:
+def scenario_mlflow(url: str, points: int, mode: str, server_pid: int) -> dict:
     import mlflow
     from mlflow.entities import Metric
 
@@ -74,7 +76,7 @@ def scenario_mlflow(url: str, points: int, mode: str) -> dict:
     per_key = points // len(KEYS)
     with mlflow.start_run() as run:
         run_id = run.info.run_id
-        cpu0 = _cpu()
+        cpu0, server_cpu0 = _cpu(), _group_cpu_seconds(server_pid)
         started = time.perf_counter()
         if mode == "batch":
             pending: list = []
@@ -97,6 +99,7 @@ def scenario_mlflow(url: str, points: int, mode: str) -> dict:
             mlflow.flush_async_logging()
         done = time.perf_counter()
         client_cpu = _cpu() - cpu0
+        server_cpu = _group_cpu_seconds(server_pid) - server_cpu0
     stored = sum(len(client.get_metric_history(run_id, k)) for k in KEYS)
     return {
         "points": per_key * len(KEYS),
@@ -104,6 +107,7 @@ def scenario_mlflow(url: str, points: int, mode: str) -> dict:
         "seconds": done - started,
         "loop_seconds": logged - started,
         "client_cpu": client_cpu,
+        "server_cpu": server_cpu,
     }
 
 
@@ -144,13 +148,13 @@ def _group_cpu_seconds(pgid: int) -> float:
 
 def _run_scenario(name: str, server, points: int, mode: str = "") -> dict:
     url = server.url
-    server_cpu0 = _group_cpu_seconds(server.pid)
     env = dict(os.environ)
     for var in ("FLIGHTLOG_TRACKING_URI", "MLFLOW_TRACKING_URI"):
         env.pop(var, None)
     with tempfile.TemporaryDirectory() as spool:
         env["FLIGHTLOG_SPOOL_DIR"] = spool
         cmd = [sys.executable, __file__, "--scenario", name, "--url", url, "--n", str(points)]
+        cmd += ["--server-pid", str(server.pid)]
         if mode:
             cmd += ["--mode", mode]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -159,7 +163,6 @@ def _run_scenario(name: str, server, points: int, mode: str = "") -> dict:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["stored"] != result["points"]:
         raise RuntimeError(f"{name} {mode}: stored {result['stored']} of {result['points']}")
-    result["server_cpu"] = _group_cpu_seconds(server.pid) - server_cpu0
     result["rate"] = result["points"] / result["seconds"]
     result["cpu_rate"] = result["points"] / (result["client_cpu"] + result["server_cpu"])
     return result
@@ -175,13 +178,14 @@ def main() -> int:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.scenario == "flightlog":
-        print(json.dumps(scenario_flightlog(args.url, args.n)))
+        print(json.dumps(scenario_flightlog(args.url, args.n, args.server_pid)))
         return 0
     if args.scenario == "mlflow":
-        print(json.dumps(scenario_mlflow(args.url, args.n, args.mode)))
+        print(json.dumps(scenario_mlflow(args.url, args.n, args.mode, args.server_pid)))
         return 0
 
     from flightlog.server.process import ServerProcess
@@ -199,31 +203,31 @@ def main() -> int:
             rows.append(
                 (
                     "flightlog client -> flightlog server",
-                    _run_scenario("flightlog", fl_server.url, args.points),
+                    _run_scenario("flightlog", fl_server, args.points),
                 )
             )
             rows.append(
                 (
                     "flightlog client -> mlflow server",
-                    _run_scenario("flightlog", ml_server.url, args.points),
+                    _run_scenario("flightlog", ml_server, args.points),
                 )
             )
             rows.append(
                 (
                     "mlflow client -> mlflow server (log_batch x1000)",
-                    _run_scenario("mlflow", ml_server.url, args.points, "batch"),
+                    _run_scenario("mlflow", ml_server, args.points, "batch"),
                 )
             )
             rows.append(
                 (
                     "mlflow client -> mlflow server (log_metric, async)",
-                    _run_scenario("mlflow", ml_server.url, args.points // 4, "async"),
+                    _run_scenario("mlflow", ml_server, args.mlflow_points, "async"),
                 )
             )
             rows.append(
                 (
                     "mlflow client -> mlflow server (log_metric, default)",
-                    _run_scenario("mlflow", ml_server.url, args.mlflow_points, "sync"),
+                    _run_scenario("mlflow", ml_server, args.mlflow_points, "sync"),
                 )
             )
         finally:
