@@ -426,6 +426,14 @@ def _tag_list(tags: Mapping[str, Any] | Iterable[RunTag] | None) -> list[RunTag]
 
 
 def _checked_metric(m: Metric) -> Metric:
+    # log_metrics' hot path: a known key with a float value and int time and step passes as is.
+    if (
+        m.key in _valid_keys
+        and m.value.__class__ is float
+        and m.timestamp.__class__ is int
+        and m.step.__class__ is int
+    ):
+        return m
     v.validate_key(m.key, "Metric")
     value = v.validate_metric_value(m.key, m.value)
     ts = v.validate_int(m.timestamp, "Timestamp", m.key)

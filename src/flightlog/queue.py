@@ -284,8 +284,11 @@ class LoggingQueue:
         sid = id(store)
         if sid not in self._stores:
             self._stores[sid] = store
+        # Metrics travel as plain tuples, which the garbage collector stops tracking: a queue
+        # full of Metric objects makes every collection (in the caller's thread) slower.
+        points = tuple([(m.key, m.value, m.timestamp, m.step) for m in metrics])
         q = self._q
-        q.append((sid, run_id, _BATCH, list(metrics), list(params), list(tags)))
+        q.append((sid, run_id, _BATCH, points, list(params), list(tags)))
         if len(q) >= self._wake_len:
             self._pressure()
 
@@ -589,7 +592,7 @@ class LoggingQueue:
                     group = _Group(stores[last_store], last_run)
                     groups[(last_store, last_run)] = group
                     actions.append(group)
-                group.metrics.extend(item[3])
+                group.metrics.extend([metric(k, v, t, st) for k, v, t, st in item[3]])
                 for p in item[4]:
                     group.params.setdefault(p.key, p)
                 for t in item[5]:
