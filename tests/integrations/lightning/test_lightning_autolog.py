@@ -129,3 +129,43 @@ def test_disable_restores_trainer_methods():
     assert vars(Trainer)["fit"] is not original
     flightlog_lightning.autolog(disable=True)
     assert vars(Trainer)["fit"] is original
+
+
+def test_validate_without_fit_gets_its_own_run(tmp_path, lightning_autolog, client):
+    _, val_loader = loaders()
+    model = TinyClassifier(hidden=3)
+    results = trainer(tmp_path).validate(model, val_loader, verbose=False)
+    run_id = _one_run(client)
+    run = client.get_run(run_id)
+    assert run.data.params["hidden"] == "3"
+    assert history(client, run_id, "val_loss") == [(0, pytest.approx(results[0]["val_loss"]))]
+    assert run.info.status == "FINISHED"
+
+
+def test_exclusive_leaves_the_users_run_alone(tmp_path, client):
+    import flightlog_lightning
+
+    train_loader, val_loader = loaders()
+    flightlog_lightning.autolog(exclusive=True)
+    try:
+        with flightlog.start_run() as run:
+            trainer(tmp_path, max_epochs=1).fit(TinyClassifier(), train_loader, val_loader)
+    finally:
+        flightlog_lightning.autolog(disable=True)
+    assert _one_run(client) == run.info.run_id
+    assert client.get_run(run.info.run_id).data.metrics == {}
+
+
+def test_logger_without_a_companion_logs_what_lightning_hands_it(tmp_path, client):
+    """With enable_autolog_hparams=False Lightning never hands the logger the model, so it logs
+    the dicts it receives, with Lightning's own step."""
+    train_loader, val_loader = loaders()
+    logger = flightlog.lightning.FlightlogLogger()
+    trainer(
+        tmp_path, max_epochs=2, logger=logger, enable_autolog_hparams=False, log_every_n_steps=2
+    ).fit(TinyClassifier(), train_loader, val_loader)
+    run_id = _one_run(client)
+    assert client.get_run(run_id).info.status == "FINISHED"
+    assert [s for s, _ in history(client, run_id, "train_loss_step")] == [1, 3, 5, 7]
+    assert len(history(client, run_id, "val_loss")) == 2
+    assert history(client, run_id, "epoch") == []
