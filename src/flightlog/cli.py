@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "flightlog.commands.runs",
     "flightlog.commands.server",
     "flightlog.commands.sync",
+    "flightlog.commands.ui",
 )
 
 

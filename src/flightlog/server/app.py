@@ -23,6 +23,7 @@ ROUTER_MODULES: list[str] = [
     "flightlog.server.api_artifacts",
     "flightlog.server.api_registry",
     # The web UI goes last: it mounts "/" and its static files.
+    "flightlog.server.ui",
 ]
 
 
