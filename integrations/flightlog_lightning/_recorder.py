@@ -25,14 +25,14 @@ training itself never sees it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from flightlog_torch._tracking import RunTarget
 
+from flightlog_lightning._model_logging import BestEpochWeights, log_trained_model
+
 MODEL_SUMMARY_FILE = "model_summary.txt"
-MODEL_SOURCE_TAG = "flightlog.lightning.model_source"
 _EXAMPLE_ROWS = 5
 
 
@@ -126,8 +126,7 @@ class LightningRecorder:
         self._example: Any = None
         self._example_from_forward = False
         self._hook: Any = None
-        self._best_weights: tuple[int, dict[str, Any]] | None = None
-        self._best_score: Any = None
+        self._best = BestEpochWeights()
         self._last_step_logged = -1
 
     # --- pickling (ddp_spawn sends callbacks to the worker processes) ----------------------
@@ -339,7 +338,8 @@ class LightningRecorder:
         self._safely("logging epoch metrics", self._log_epoch, trainer, module, epoch)
 
     def _log_epoch(self, trainer: Any, module: Any, epoch: int) -> None:
-        self._remember_best_weights(trainer, module, epoch)
+        if self.options.log_models and self.options.checkpoint:
+            self._best.update(trainer, module, epoch)
         fresh = self._fresh(trainer.callback_metrics)
         if epoch % self.options.log_every_n_epoch:
             return
@@ -361,26 +361,6 @@ class LightningRecorder:
                 self._seen[key] = value
         return out
 
-    def _remember_best_weights(self, trainer: Any, module: Any, epoch: int) -> None:
-        """With EarlyStopping and no metric-monitoring ModelCheckpoint, keep a CPU copy of the
-        weights of each epoch the early stopping counted as an improvement."""
-        if not (self.options.log_models and self.options.checkpoint):
-            return
-        if _monitoring_checkpoint(trainer) is not None:
-            return
-        from flightlog_lightning._params import early_stopping_callbacks
-
-        stoppers = early_stopping_callbacks(trainer)
-        if not stoppers:
-            return
-        best = getattr(stoppers[0], "best_score", None)
-        # EarlyStopping replaces best_score (and zeroes wait_count) on an improvement only.
-        if best is self._best_score or getattr(stoppers[0], "wait_count", 1) != 0:
-            return
-        self._best_score = best
-        state = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
-        self._best_weights = (epoch, state)
-
     def fit_end(self, trainer: Any, module: Any) -> None:
         self.flush_epoch(trainer, module)
         self._remove_hook()
@@ -396,7 +376,10 @@ class LightningRecorder:
         last_epoch = max(int(trainer.current_epoch) - 1, 0)  # the last epoch that was trained
         self._target.log_metrics(metrics, last_epoch)
         if self.options.log_models:
-            self._log_model(trainer, module)
+            log_trained_model(
+                self._target, trainer, module, self._example, self.options, self._best
+            )
+            self._best = BestEpochWeights()
 
     def failed(self, trainer: Any, exception: BaseException) -> None:
         self._remove_hook()
@@ -410,73 +393,6 @@ class LightningRecorder:
         """The logger's finalize: end the run if a hook has not already."""
         if self._target is not None:
             self._end("FINISHED" if status == "success" else "FAILED")
-
-    # --- the model -------------------------------------------------------------------------
-    def _log_model(self, trainer: Any, module: Any) -> None:
-        import torch
-
-        source, weights = self._model_weights(trainer)
-        current = None
-        if weights is not None:
-            current = {k: v.detach().clone() for k, v in module.state_dict().items()}
-            module.load_state_dict(weights)
-        try:
-            self._save_model(module)
-        finally:
-            if current is not None:
-                with torch.no_grad():
-                    module.load_state_dict(current)
-        self._target.set_tags({MODEL_SOURCE_TAG: source})
-
-    def _model_weights(self, trainer: Any) -> tuple[str, dict[str, Any] | None]:
-        """Which weights to log: (a description, a state dict or None for the module's own)."""
-        if not self.options.checkpoint:
-            return "final weights", None
-        checkpoint = _monitoring_checkpoint(trainer)
-        if checkpoint is not None:
-            import torch
-
-            path = checkpoint.best_model_path
-            saved = torch.load(path, map_location="cpu", weights_only=False)
-            return f"best checkpoint {os.path.basename(path)} ({checkpoint.monitor})", saved[
-                "state_dict"
-            ]
-        if self._best_weights is not None:
-            epoch, state = self._best_weights
-            self._best_weights = None
-            return f"early stopping best epoch {epoch}", state
-        return "final weights", None
-
-    def _save_model(self, module: Any) -> None:
-        from flightlog_torch._flavor import call_model, evaluating, model_device, to_numpy
-        from flightlog_torch._model import log_model
-
-        example = self._example
-        signature = None
-        if example is not None:
-            example = example.to(model_device(module))
-            try:
-                with evaluating(module):
-                    output = call_model(module, example)
-            except Exception:  # noqa: BLE001 - a batch element that is not the model's input
-                example = None
-            else:
-                if self.options.log_model_signatures:
-                    from flightlog.models.signature import infer_signature
-
-                    signature = infer_signature(to_numpy(example), to_numpy(output))
-        input_example = (
-            to_numpy(example) if example is not None and self.options.log_input_examples else None
-        )
-        log_model(
-            module,
-            "model",
-            signature=signature if signature is not None else False,
-            input_example=input_example,
-            example_inputs=example,
-            registered_model_name=self.options.registered_model_name,
-            run_id=self._target.run_id,
-        )
 
     # --- validate / test -------------------------------------------------------------------
     def eval_start(self, trainer: Any, module: Any) -> None:
@@ -540,15 +456,3 @@ def _step_metrics(trainer: Any) -> dict[str, Any]:
         return dict(results.metrics(True)["callback"])
     except Exception:  # noqa: BLE001 - Lightning internals moved; fall back to the _step copies
         return {k: v for k, v in trainer.callback_metrics.items() if k.endswith("_step")}
-
-
-def _monitoring_checkpoint(trainer: Any) -> Any:
-    """The Trainer's ModelCheckpoint that ranks checkpoints by a metric and has a best one."""
-    from flightlog_lightning._namespaces import model_checkpoint_class, of
-
-    cls = model_checkpoint_class(of(trainer))
-    for callback in getattr(trainer, "callbacks", []):
-        path = getattr(callback, "best_model_path", "")
-        if isinstance(callback, cls) and callback.monitor and path and os.path.exists(path):
-            return callback
-    return None
