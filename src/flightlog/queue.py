@@ -311,7 +311,10 @@ class LoggingQueue:
         """Set a run's final status once its data is through (the caller flushed it). When that
         data waits in the spool, or the backend is down, the status waits there too."""
         self.forget_run(store, run_id)
-        if (store, run_id) not in self._spooled and store not in self._down:
+        # While shutting down, a store call that hangs must not outlast the deadline: the writer
+        # makes it, and what is not through by then is spooled.
+        direct = self._deadline is None
+        if direct and (store, run_id) not in self._spooled and store not in self._down:
             try:
                 store.update_run_info(run_id, status, end_time)
                 return
@@ -850,7 +853,8 @@ class LoggingQueue:
             for (store, run_id), uri in list(self._spooled.items()):
                 if self._journaled(store) != lane.remote:
                     continue
-                for record in owner.pending_records(uri, run_id):
+                records = owner.pending_records(uri, run_id)
+                for record in records:
                     if self._closed or self._stop:
                         return
                     try:
@@ -871,7 +875,8 @@ class LoggingQueue:
                         if record.end is None:
                             lane.written += record.size
                     owner.mark_replayed(record.seq)
-                owner.drop_run(uri, run_id)
+                if not owner.drop_run(uri, run_id, records.offset):
+                    return  # more was spooled meanwhile (a shutdown): the next round sends it
                 self._spooled.pop((store, run_id), None)
             # This lane is through: its stores are back, and a later outage is reported again.
             lane.replay_delay = _REPLAY_FIRST_DELAY
@@ -955,10 +960,10 @@ class LoggingQueue:
         owner = self._owner
         if owner is None or not owner.exists():
             return
-        from flightlog.spool import folder_records
+        from flightlog.spool import count_folder
 
-        waiting = folder_records(owner.dir)
-        if not waiting:
+        entities, runs = count_folder(owner.dir)
+        if not entities:
             owner.remove()  # nothing left: no folder for `flightlog sync` to look at
             self._owner = None
             return
@@ -966,8 +971,8 @@ class LoggingQueue:
             "flightlog: %d logged items (metric points, params, tags, run statuses) of %d run(s) "
             "could not be sent to the tracking store%s and were saved in %s; run `flightlog "
             "sync` to send them.",
-            sum(r.size for r in waiting),
-            len({r.run_id for r in waiting}),
+            entities,
+            runs,
             f" ({self._last_error})" if self._last_error else "",
             owner.dir,
         )

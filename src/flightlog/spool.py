@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -77,7 +78,8 @@ class Record:
         return len(self.metrics) + len(self.params) + len(self.tags) + (1 if self.end else 0)
 
     def encode(self) -> bytes:
-        d: dict = {"v": FORMAT_VERSION, "seq": self.seq, "uri": self.uri, "run": self.run_id}
+        # "seq" first: readers find the order of a file without decoding whole lines.
+        d: dict = {"seq": self.seq, "v": FORMAT_VERSION, "uri": self.uri, "run": self.run_id}
         if self.metrics:
             d["m"] = [[m.key, m.value, m.timestamp, m.step] for m in self.metrics]
         if self.params:
@@ -102,19 +104,73 @@ class Record:
         )
 
 
-def _read_lines(path: Path) -> Iterator[dict]:
-    """The JSON objects of a file, skipping a torn last line (a crash mid-write)."""
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Complete lines of a file with the offset just past each, streamed. A last line without
+    its newline is a write cut short (a crash, or an append in progress): it is not returned."""
     try:
-        data = path.read_bytes()
+        f = open(path, "rb")  # noqa: SIM115 - closed by the generator
     except FileNotFoundError:
         return
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except ValueError:
-            continue
+    with f:
+        offset = 0
+        for line in f:
+            if not line.endswith(b"\n"):
+                return
+            offset += len(line)
+            if line.strip():
+                yield offset, line
+
+
+def _seq_of(line: bytes) -> int:
+    if line.startswith(b'{"seq":'):
+        return int(line[7 : line.index(b",", 7)])
+    return int(json.loads(line).get("seq", -1))
+
+
+def _decode(line: bytes) -> Record | None:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        return None
+    return Record.decode(d) if "seq" in d else None
+
+
+class SpoolReader:
+    """The records of one spool file not yet replayed, in sequence order, streamed (a long
+    outage can leave millions of points). `offset` is how far the file was read."""
+
+    def __init__(self, path: Path, done: set[int]):
+        self.path = path
+        self.done = done
+        self.offset = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        if self._in_order():
+            for offset, line in _lines(self.path):
+                self.offset = offset
+                if _seq_of(line) in self.done:
+                    continue
+                record = _decode(line)
+                if record is not None:
+                    yield record
+            return
+        # Appended out of order (a shutdown spooled beside the writer): sort in memory.
+        records = []
+        for offset, line in _lines(self.path):
+            self.offset = offset
+            record = _decode(line)
+            if record is not None and record.seq not in self.done:
+                records.append(record)
+        yield from sorted(records, key=lambda r: r.seq)
+
+    def _in_order(self) -> bool:
+        last = -1
+        for _, line in _lines(self.path):
+            seq = _seq_of(line)
+            if seq < last:
+                return False
+            last = seq
+        return True
 
 
 def _append(fd: int, data: bytes) -> None:
@@ -277,26 +333,32 @@ class Owner:
                 )
             _append(self._replayed_fd, f"{seq}\n".encode())
 
-    def pending_records(self, uri: str | None, run_id: str) -> list[Record]:
-        """The spooled records of one run not yet replayed, in order."""
-        if self._dir is None:
-            return []
-        with self.lock:
-            done = read_replayed(self._dir)
-            path = self._dir / spool_file_name(uri, run_id)
-            records = [Record.decode(d) for d in _read_lines(path) if "seq" in d]
-        return sorted((r for r in records if r.seq not in done), key=lambda r: r.seq)
+    def pending_records(self, uri: str | None, run_id: str) -> SpoolReader:
+        """The spooled records of one run not yet replayed, in order (iterate the result)."""
+        folder = self._dir
+        if folder is None:
+            return SpoolReader(Path(os.devnull), set())
+        return SpoolReader(folder / spool_file_name(uri, run_id), read_replayed(folder))
 
-    def drop_run(self, uri: str | None, run_id: str) -> None:
-        """A run's spool is fully replayed: delete its file."""
+    def drop_run(self, uri: str | None, run_id: str, replayed_up_to: int) -> bool:
+        """A run's spool was replayed up to `replayed_up_to` bytes: delete the file, unless more
+        was appended meanwhile (then False: replay again)."""
         name = spool_file_name(uri, run_id)
         with self.lock:
+            if self._dir is None:
+                return True
+            path = self._dir / name
+            try:
+                if path.stat().st_size > replayed_up_to:
+                    return False
+            except FileNotFoundError:
+                return True
             fd = self._spool_fds.pop(name, None)
             if fd is not None:
                 os.close(fd)
-            if self._dir is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    (self._dir / name).unlink()
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return True
 
 
 def read_replayed(folder: Path) -> set[int]:
@@ -348,23 +410,61 @@ def _pid_alive(folder: Path) -> bool:  # pragma: no cover - Windows fallback
     return True
 
 
-def folder_records(folder: Path) -> list[Record]:
-    """Everything in an owner folder still to be sent: unacknowledged journal entries and spool
-    records, minus what was replayed, each sequence number once, in sequence order."""
-    done = read_replayed(folder)
-    journal: dict[int, Record] = {}
+def _journal_pending(folder: Path, done: set[int]) -> dict[str, list[Record]]:
+    """Unacknowledged journal entries (a few batches at most), by spool file name."""
+    entries: dict[int, Record] = {}
     acked: set[int] = set()
-    for d in _read_lines(folder / JOURNAL_NAME):
+    for _, line in _lines(folder / JOURNAL_NAME):
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
         if "ack" in d:
             acked.update(int(s) for s in d["ack"])
         elif "seq" in d:
-            journal[int(d["seq"])] = Record.decode(d)
-    by_seq = {s: r for s, r in journal.items() if s not in acked}
+            entries[int(d["seq"])] = Record.decode(d)
+    by_file: dict[str, list[Record]] = {}
+    for seq in sorted(entries):
+        if seq not in acked and seq not in done:
+            record = entries[seq]
+            by_file.setdefault(spool_file_name(record.uri, record.run_id), []).append(record)
+    return by_file
+
+
+def iter_folder(folder: Path) -> Iterator[Record]:
+    """Everything in an owner folder still to be sent, run by run, each run in sequence order:
+    unacknowledged journal entries merged with the spool records, minus what was replayed.
+    A batch moved from the journal to the spool is returned once."""
+    done = read_replayed(folder)
+    journal = _journal_pending(folder, done)
     for path in sorted(folder.glob("spool-*.jsonl")):
-        for d in _read_lines(path):
-            if "seq" in d:
-                by_seq[int(d["seq"])] = Record.decode(d)  # a record moved from journal to spool
-    return [by_seq[s] for s in sorted(by_seq) if s not in done]
+        merged = heapq.merge(SpoolReader(path, done), journal.pop(path.name, []), key=_by_seq)
+        last = None
+        for record in merged:
+            if record.seq != last:
+                yield record
+            last = record.seq
+    for records in journal.values():
+        yield from records
+
+
+def _by_seq(record: Record) -> int:
+    return record.seq
+
+
+def folder_records(folder: Path) -> list[Record]:
+    """`iter_folder` as a list (for small folders and tests)."""
+    return list(iter_folder(folder))
+
+
+def count_folder(folder: Path) -> tuple[int, int]:
+    """(entities, runs) still to be sent from an owner folder."""
+    entities = 0
+    runs: set[str] = set()
+    for record in iter_folder(folder):
+        entities += record.size
+        runs.add(record.run_id)
+    return entities, len(runs)
 
 
 def sweep_empty_folders(root: Path) -> None:
@@ -373,7 +473,7 @@ def sweep_empty_folders(root: Path) -> None:
     for folder in owner_folders(root):
         try:
             with claim(folder) as ours:
-                if ours and not folder_records(folder):
+                if ours and next(iter_folder(folder), None) is None:
                     remove_folder(folder)
         except OSError:
             continue
@@ -423,7 +523,7 @@ def replay_folder(folder: Path, store_for: Callable[[str | None], object]) -> Re
     from flightlog.exceptions import StoreUnavailableError
 
     report = ReplayReport(folder)
-    for record in folder_records(folder):
+    for record in iter_folder(folder):
         try:
             send(store_for(record.uri), record)
         except StoreUnavailableError as exc:

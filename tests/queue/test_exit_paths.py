@@ -210,3 +210,28 @@ time.sleep(120)
     assert [m.step for m in points] == list(range(n))
     assert store.get_run(run_id).data.params == {"lr": "0.01"}
     assert not spool.owner_folders(spool_dir)
+
+
+def test_exit_with_a_store_call_hanging_ends_by_the_deadline_and_spools_the_rest(
+    isolated_tracking, spool_dir, tmp_path, store, db_lock
+):
+    n = 2000
+    env = script_env(isolated_tracking, spool_dir, FLIGHTLOG_FLUSH_TIMEOUT="2")
+    # SQLite waits 120 s for the lock: the writer is stuck inside log_batch when the script ends.
+    proc = start_script(OUTAGE_SCRIPT.format(n=n, busy=120), env, tmp_path)
+    run_id = read_until(proc, "run ").split()[1]
+    db_lock.acquire()
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    started = time.monotonic()
+    returncode, _, err = _finish(proc)
+    assert returncode == 0, err
+    assert time.monotonic() - started < 15  # the deadline (2 s), not the 120 s busy timeout
+    (folder,) = spool.owner_folders(spool_dir)
+    assert err.count("flightlog sync") == 1 and str(folder) in err
+    assert f"{n + 2} " in err  # points and param from the stuck batch, plus the run's status
+
+    db_lock.release()
+    result = run_cli("sync", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    _check_run(store, run_id, n, RunStatus.FINISHED)

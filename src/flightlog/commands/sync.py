@@ -45,9 +45,8 @@ def _sync(args: argparse.Namespace) -> int:
                 rows.append((folder.name, "-", "-", "skipped: its process is still running"))
                 continue
             if args.dry_run:
-                records = spool.folder_records(folder)
-                runs = len({r.run_id for r in records})
-                rows.append((folder.name, runs, sum(r.size for r in records), "would send"))
+                entities, runs = spool.count_folder(folder)
+                rows.append((folder.name, runs, entities, "would send"))
                 continue
             report = spool.replay_folder(folder, _store_for(args))
         if report.complete:
