@@ -102,6 +102,8 @@ def epoch_level(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 class LightningRecorder:
+    """Lightning's hooks in, one run's params, metrics, artifacts and model out (see above)."""
+
     def __init__(self, options: RecorderOptions, integration: str = "lightning") -> None:
         options.check()
         self.options = options
@@ -123,8 +125,9 @@ class LightningRecorder:
         # metric -> the value object last read: Lightning replaces it when the metric is updated
         # (kept, not its id(), so a freed tensor's address being reused cannot fool the check).
         self._seen: dict[str, Any] = {}
+        # The model's input for the signature and the program: the first batch's first tensor,
+        # replaced by the first input forward() really receives once it has been called.
         self._example: Any = None
-        self._example_from_forward = False
         self._hook: Any = None
         self._best = BestEpochWeights()
         self._last_step_logged = -1
@@ -259,9 +262,8 @@ class LightningRecorder:
 
             if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].dim() > 0:
                 self._example = args[0][:_EXAMPLE_ROWS].detach().clone()
-                self._example_from_forward = True
         except Exception:  # noqa: BLE001 - a hook must never break the forward pass
-            self._example = None
+            pass  # the first batch's tensor (if any) stays the example
 
     def _remove_hook(self) -> None:
         hook, self._hook = self._hook, None
