@@ -45,7 +45,9 @@ def test_nested_runs_stack_and_tag_parent():
             with flightlog.start_run(nested=True) as grandchild:
                 pass
         assert flightlog.active_run().info.run_id == parent.info.run_id
-    assert flightlog.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert (
+        flightlog.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == parent.info.run_id
+    )
     assert (
         flightlog.get_run(grandchild.info.run_id).data.tags["mlflow.parentRunId"]
         == child.info.run_id
