@@ -230,3 +230,13 @@ def test_tracking_client_over_http(server):
     got = client.get_run(run.info.run_id)
     assert got.info.status == "FINISHED" and got.data.params == {"lr": "0.01"}
     assert [f.path for f in client.list_artifacts(run.info.run_id, "notes")] == ["notes/readme.txt"]
+
+
+def test_an_experiment_whose_answer_was_lost_is_not_reported_as_a_duplicate(server, store):
+    proxy = DroppingProxy(server.port, match=b"/experiments/create", drops=1)
+    try:
+        exp_id = RestStore(proxy.url).create_experiment("rest-lost-answer")
+        assert proxy.dropped == 1
+        assert store.get_experiment(exp_id).name == "rest-lost-answer"
+    finally:
+        proxy.close()

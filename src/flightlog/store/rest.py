@@ -166,7 +166,19 @@ class RestStore(RestRegistryMixin, AbstractStore):
         body: dict[str, Any] = {"name": name, "tags": [t.to_dict() for t in tags]}
         if artifact_location:
             body["artifact_location"] = artifact_location
-        return str(self._post("/experiments/create", body)["experiment_id"])
+        for _attempt in range(self.client.max_retries + 1):
+            try:
+                reply = self.client.call(
+                    "POST", API + "/experiments/create", body, retry_ambiguous=False
+                )
+                return str(reply["experiment_id"])
+            except AmbiguousRequestError as exc:
+                # The experiment may exist now: sending again would answer "already exists".
+                last_error = exc
+                existing = self.get_experiment_by_name(name)
+                if existing is not None:
+                    return existing.experiment_id
+        raise StoreUnavailableError(f"Could not create experiment {name!r}: {last_error}")
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         reply = self._get(
