@@ -311,3 +311,41 @@ def test_log_batch_limits_match_mlflow(api):
     history = api("GET", f"{API}/metrics/get-history", {"run_id": run_id, "metric_key": "m"}).json()
     assert len(history["metrics"]) == 1000
     assert not any(math.isnan(p["value"]) for p in history["metrics"])
+
+
+def test_artifact_proxy_round_trip_and_run_listing(api, server):
+    import requests
+
+    run = _new_run(api, _new_experiment(api, "proxy"))
+    root = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    base = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{root}"
+    assert (
+        requests.put(f"{base}/plots/page.html", data=b"<script>x</script>", timeout=10).json() == {}
+    )
+    assert requests.put(f"{base}/model.bin", data=b"\x00\x01", timeout=10).status_code == 200
+
+    got = requests.get(f"{base}/plots/page.html", timeout=10)
+    assert got.content == b"<script>x</script>"
+    assert got.headers["content-type"].startswith("text/plain")  # never run as a page
+    assert got.headers["x-content-type-options"] == "nosniff"
+    listing = requests.get(
+        f"{server.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": root}, timeout=10
+    ).json()
+    assert listing["files"] == [
+        {"path": "model.bin", "is_dir": False, "file_size": 2},
+        {"path": "plots", "is_dir": True},
+    ]
+    by_run = api("GET", f"{API}/artifacts/list", {"run_id": run["info"]["run_id"], "path": "plots"})
+    assert by_run.json() == {
+        "root_uri": run["info"]["artifact_uri"],
+        "files": [{"path": "plots/page.html", "is_dir": False, "file_size": 18}],
+    }
+    # A folder cannot be downloaded or overwritten as a file; a missing file is a 404.
+    assert error_of(requests.get(f"{base}/plots", timeout=10)) == (400, "INVALID_PARAMETER_VALUE")
+    assert error_of(requests.put(f"{base}/plots", data=b"x", timeout=10))[0] == 400
+    assert error_of(requests.get(f"{base}/nope.txt", timeout=10)) == (
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    )
+    assert requests.delete(f"{base}/plots", timeout=10).status_code == 200
+    assert error_of(requests.get(f"{base}/plots/page.html", timeout=10))[0] == 404
