@@ -154,13 +154,13 @@ def test_pytorch_lightning_namespace(tmp_path, client):
         train_loader, val_loader = loaders()
         spy = spy_class(namespace)()
         model = classifier_class(namespace)(hidden=4)
-        trainer(tmp_path, namespace, callbacks=[spy], max_epochs=2).fit(
+        trainer(tmp_path / "autolog", namespace, callbacks=[spy], max_epochs=2).fit(
             model, train_loader, val_loader
         )
         # The explicit callback class works with this namespace's Trainer too.
         callback = flightlog.lightning.FlightlogCallback(log_models=False)
         with flightlog.start_run() as mine:
-            trainer(tmp_path, namespace, callbacks=[callback], max_epochs=1).fit(
+            trainer(tmp_path / "callback", namespace, callbacks=[callback], max_epochs=1).fit(
                 model, train_loader, val_loader
             )
     finally:
