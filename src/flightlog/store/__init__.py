@@ -23,13 +23,42 @@ def _scheme(uri: str) -> str:
     return head.split("+", 1)[0]
 
 
+# SQLAlchemy's default driver per scheme, and the one to use instead when only that one is
+# installed (our extras install psycopg2 and PyMySQL; users type plain `postgresql://`).
+_DRIVER_FALLBACKS = {
+    "postgresql": (("psycopg",), "psycopg2", "psycopg2"),
+    "postgres": (("psycopg",), "psycopg2", "psycopg2"),
+    "mysql": (("MySQLdb",), "pymysql", "pymysql"),
+    "mariadb": (("MySQLdb",), "pymysql", "pymysql"),
+}
+
+
+def with_installed_driver(uri: str) -> str:
+    """`postgresql://...` -> `postgresql+psycopg2://...` when SQLAlchemy's default driver is
+    missing but the one our extras install is present; URIs that name a driver are untouched."""
+    head, sep, rest = uri.partition("://")
+    if not sep or "+" in head:
+        return uri
+    fallback = _DRIVER_FALLBACKS.get(head.lower())
+    if fallback is None:
+        return uri
+    import importlib.util
+
+    defaults, module, driver = fallback
+    if any(importlib.util.find_spec(d) for d in defaults) or not importlib.util.find_spec(module):
+        return uri
+    scheme = "postgresql" if head.lower() == "postgres" else head.lower()
+    return f"{scheme}+{driver}://{rest}"
+
+
 def _build_store(uri: str) -> AbstractStore:
     scheme = _scheme(uri)
     if scheme in _SQL_SCHEMES:
         from flightlog.config import default_artifact_root_for
         from flightlog.store.sql import SqlStore
 
-        return SqlStore(uri, default_artifact_root=default_artifact_root_for(uri))
+        db_uri = with_installed_driver(uri)
+        return SqlStore(db_uri, default_artifact_root=default_artifact_root_for(db_uri))
     if scheme in _REST_SCHEMES:
         try:
             from flightlog.store.rest import RestStore
