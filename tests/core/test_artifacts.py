@@ -1,6 +1,7 @@
 """Local artifacts: upload, list, download, and paths that must not escape the run's root."""
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -44,7 +45,7 @@ def test_log_list_download_files_and_dirs(tmp_path):
     assert (tmp_path / "dl" / "bundle" / "sub" / "b.txt").read_text() == "BB"
     assert out.endswith("bundle")
     one = client.download_artifacts(rid, "notes/hello.txt", str(tmp_path / "dl2"))
-    assert open(one).read() == "hello"
+    assert Path(one).read_text() == "hello"
 
     base = local_path_from_uri(run.info.artifact_uri)
     assert json.loads((base / "config.json").read_text()) == {"a": 1, "b": [1, 2]}
