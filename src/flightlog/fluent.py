@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flightlog import lifecycle as _lifecycle
 from flightlog.client import TrackingClient
 from flightlog.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
 from flightlog.exceptions import (
@@ -46,8 +47,8 @@ class ActiveRun(Run):
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
             status = RunStatus.FINISHED
-        elif issubclass(exc_type, KeyboardInterrupt):
-            status = RunStatus.KILLED
+        elif issubclass(exc_type, KeyboardInterrupt) or _lifecycle.killed():
+            status = RunStatus.KILLED  # Ctrl-C, or a SIGTERM handler that raised SystemExit
         else:
             status = RunStatus.FAILED
         # End this run (and any child left open inside the block), not just the top of stack.
@@ -503,9 +504,7 @@ def search_runs(
 def _register_exit_handler() -> None:
     # Exit, uncaught exceptions and SIGTERM flush the logging queue and end open runs
     # (FINISHED / FAILED / KILLED); see flightlog.lifecycle.
-    from flightlog import lifecycle
-
-    lifecycle.install()
+    _lifecycle.install()
 
 
 _register_exit_handler()

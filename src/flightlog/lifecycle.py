@@ -29,6 +29,7 @@ _installed = False
 _finished = False
 _exit_status: str | None = None
 _in_sigterm = False
+_signal_received = False
 _previous_excepthook = None
 _previous_sigterm = None
 # Runs that were open when this process was forked from its parent: the parent ends them.
@@ -46,6 +47,11 @@ def install() -> None:
     _install_sigterm()
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def killed() -> bool:
+    """Whether this process is ending because of SIGTERM (runs it ends are KILLED)."""
+    return _exit_status == RunStatus.KILLED and _signal_received
 
 
 def _flush_timeout() -> float:
@@ -145,10 +151,11 @@ def _install_sigterm() -> None:
 
 
 def _on_sigterm(signum: int, frame) -> None:
-    global _exit_status, _in_sigterm
+    global _exit_status, _in_sigterm, _signal_received
     if _in_sigterm:  # a second SIGTERM while we flush: stop at once
         _die(signum)
     _in_sigterm = True
+    _signal_received = True
     _exit_status = RunStatus.KILLED
     previous = _previous_sigterm
     if callable(previous):
@@ -181,7 +188,7 @@ _MP_TOKEN = _Token()
 
 
 def _after_fork_in_child() -> None:
-    global _inherited_runs, _finished, _exit_status, _in_sigterm
+    global _inherited_runs, _finished, _exit_status, _in_sigterm, _signal_received
     from flightlog import client, config, fluent
 
     # Locks another parent thread held at fork time stay locked forever in the child.
@@ -192,7 +199,7 @@ def _after_fork_in_child() -> None:
     _inherited_runs = frozenset(r.info.run_id for r in fluent._active_runs)
     _finished = False
     _exit_status = None
-    _in_sigterm = False
+    _in_sigterm = _signal_received = False
     mp_util = sys.modules.get("multiprocessing.util")
     if mp_util is not None:
         # Runs after multiprocessing clears the inherited finalizers in a Process child.

@@ -64,13 +64,20 @@ def test_sigterm_stores_what_was_logged_and_marks_the_run_killed(
 def test_sigterm_chains_a_handler_the_user_installed_first(
     isolated_tracking, spool_dir, tmp_path, store
 ):
-    code = (
-        "import signal, sys, time\n"
-        "def handler(signum, frame):\n"
-        "    print('user handler', flush=True)\n"
-        "    sys.exit(3)\n"
-        "signal.signal(signal.SIGTERM, handler)\n" + LOG_POINTS.format(n=5000) + "time.sleep(60)\n"
-    )
+    code = """
+import signal, sys, time
+def handler(signum, frame):
+    print("user handler", flush=True)
+    sys.exit(3)  # the usual graceful shutdown: unwinds through the `with` block below
+signal.signal(signal.SIGTERM, handler)
+import flightlog
+with flightlog.start_run() as run:
+    print("run", run.info.run_id, flush=True)
+    for i in range(5000):
+        flightlog.log_metric("loss", i * 0.5, step=i)
+    print("logged", 5000, flush=True)
+    time.sleep(60)
+"""
     proc = start_script(code, script_env(isolated_tracking, spool_dir), tmp_path)
     run_id = read_until(proc, "run ").split()[1]
     read_until(proc, "logged")
