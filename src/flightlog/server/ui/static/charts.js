@@ -311,7 +311,7 @@
       [234, 179, 8],
       [220, 38, 38],
     ];
-    const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+    const x = (isFinite(t) ? Math.max(0, Math.min(1, t)) : 0.5) * (stops.length - 1);
     const i = Math.min(stops.length - 2, Math.floor(x));
     const f = x - i;
     const c = stops[i].map((v, k) => Math.round(v + (stops[i + 1][k] - v) * f));
@@ -366,18 +366,26 @@
         const x = m.left + i * gap + (axes.length === 1 ? (width - m.left - m.right) / 2 : 0);
         if (numeric) {
           let [lo, hi] = extent(numbers);
-          if (lo === hi) {
-            lo -= 1;
-            hi += 1;
+          // Values spanning orders of magnitude (learning rates) read better on a log axis.
+          const log = lo > 0 && hi / lo >= 20;
+          const t = log ? Math.log10 : (v) => v;
+          let tlo = t(lo);
+          let thi = t(hi);
+          if (tlo === thi) {
+            tlo -= 1;
+            thi += 1;
           }
+          const inset = 10; // keep lines off the axis ends
           return {
             x,
             numeric: true,
+            log,
             lo,
             hi,
             y: (v) => {
               const n = typeof v === "number" ? v : Number(v);
-              return isFinite(n) ? m.top + (1 - (n - lo) / (hi - lo)) * ph : null;
+              if (!isFinite(n) || (log && n <= 0)) return null;
+              return m.top + inset + (1 - (t(n) - tlo) / (thi - tlo)) * (ph - 2 * inset);
             },
           };
         }
@@ -415,7 +423,8 @@
         let color = "#64748b";
         if (colorScale) {
           const v = Number(axes[colorAxis].values[run.id]);
-          if (isFinite(v)) color = heat((v - colorScale.lo) / (colorScale.hi - colorScale.lo));
+          const span = colorScale.hi - colorScale.lo;
+          if (isFinite(v)) color = heat(span > 0 ? (v - colorScale.lo) / span : 0.5);
         }
         const path = s("path", { d, stroke: color, class: "pc-line", "data-run-id": run.id });
         path.addEventListener("mouseenter", (ev) => {
@@ -449,7 +458,19 @@
         const title = s("text", { x: sc.x, y: 14, "text-anchor": "middle", class: "pc-title" }, axis.label.length > 22 ? axis.label.slice(0, 21) + "…" : axis.label);
         title.appendChild(s("title", {}, axis.label));
         g.appendChild(title);
-        const labels = sc.numeric ? numberTicks(sc.lo, sc.hi, 5).map((v) => [v, formatTick(v)]) : sc.cats.slice(0, 20).map((c) => [c, c.length > 14 ? c.slice(0, 13) + "…" : c]);
+        let labels;
+        if (sc.numeric && sc.log) {
+          labels = [];
+          for (let e = Math.floor(Math.log10(sc.lo)); e <= Math.ceil(Math.log10(sc.hi)); e++) {
+            const v = Math.pow(10, e);
+            if (v >= sc.lo * 0.999 && v <= sc.hi * 1.001) labels.push([v, formatTick(v)]);
+          }
+          for (const v of [sc.lo, sc.hi]) if (!labels.some((l) => Math.abs(Math.log10(l[0] / v)) < 0.05)) labels.push([v, formatTick(v)]);
+        } else if (sc.numeric) {
+          labels = (sc.lo === sc.hi ? [sc.lo] : numberTicks(sc.lo, sc.hi, 5)).map((v) => [v, formatTick(v)]);
+        } else {
+          labels = sc.cats.slice(0, 20).map((c) => [c, c.length > 14 ? c.slice(0, 13) + "…" : c]);
+        }
         for (const [v, label] of labels) {
           const y = sc.y(v);
           if (y === null) continue;

@@ -23,19 +23,21 @@
   if (!charts.length) chartsNode.appendChild(el("p", { class: "empty", text: "These runs have no metrics." }));
 
   async function loadCharts() {
+    const requested = axis;
     const tasks = [];
     for (const { key, chart } of charts) {
       const withKey = runs.filter((r) => key in r.metrics);
       const series = new Array(withKey.length);
       withKey.forEach((r, i) => {
         tasks.push(async () => {
-          const s = await FL.get("/ui-api/metric-series", { run_id: r.id, key, x: axis, width: chart.plotWidth() });
+          const s = await FL.get("/ui-api/metric-series", { run_id: r.id, key, x: requested, width: chart.plotWidth() });
           series[i] = { name: r.name || r.id, color: colorOf.get(r.id), points: s.points, buckets: s.buckets, total: s.total };
         });
       });
       chart.pending = series;
     }
     await FL.pool(tasks, 6);
+    if (requested !== axis) return; // superseded by a newer axis choice
     for (const { chart } of charts) {
       chart.setAxis(axis);
       chart.setSeries(chart.pending.filter(Boolean));

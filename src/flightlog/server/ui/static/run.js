@@ -31,13 +31,15 @@
   }
 
   async function loadSeries(chart) {
+    const axis = state.axis;
     const series = await FL.get("/ui-api/metric-series", {
       run_id: run.id,
       key: chart.key,
-      x: state.axis,
+      x: axis,
       width: chart.plotWidth(),
     });
-    chart.setAxis(state.axis);
+    if (axis !== state.axis) return; // the axis changed meanwhile: a newer request follows
+    chart.setAxis(axis);
     chart.setSeries([
       { name: chart.key, color: FL.color(0), points: series.points, buckets: series.buckets, total: series.total },
     ]);
@@ -202,7 +204,12 @@
       el("a", { class: "btn small", href: downloadUrl(f.path), download: f.name, text: "Download" }));
   }
 
+  let previewRequest = 0;
+
   async function showFile(f) {
+    // Only the last file clicked may fill the preview, however long earlier ones take.
+    const request = ++previewRequest;
+    const current = () => request === previewRequest;
     FL.clear(preview);
     const name = f.name;
     if (name === "MLmodel") {
@@ -216,6 +223,7 @@
         const response = await FL.request("GET", fileUrl(f.path));
         if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
         let blob = await response.blob();
+        if (!current()) return;
         // SVG comes back as text (never active content); shown through <img>, it cannot run.
         if (/\.svg$/i.test(name)) blob = new Blob([await blob.text()], { type: "image/svg+xml" });
         const url = URL.createObjectURL(blob);
@@ -228,6 +236,7 @@
         // Unknown type: look at the first bytes and preview it if it is text.
         const head = await FL.request("GET", fileUrl(f.path, { limit: 4096 }));
         const bytes = new Uint8Array(await head.arrayBuffer());
+        if (!current()) return;
         if (bytes.includes(0)) {
           FL.clear(preview);
           preview.appendChild(previewHeader(f, false));
@@ -245,6 +254,7 @@
       }
       const truncated = response.headers.get("X-Flightlog-Truncated") === "1";
       const text = await response.text();
+      if (!current()) return;
       FL.clear(preview);
       preview.appendChild(previewHeader(f, truncated));
       if (/\.json$/i.test(name) && !truncated) {
@@ -259,6 +269,7 @@
         preview.appendChild(el("pre", { class: "preview-text", text }));
       }
     } catch (e) {
+      if (!current()) return;
       FL.clear(preview);
       preview.appendChild(el("p", { class: "error-box", text: e.message }));
     }
@@ -328,14 +339,23 @@
     return registeredNames;
   }
 
+  /* MLflow's column types: "double", {type: "array", items}, {type: "object", properties},
+   * {type: "tensor", "tensor-spec": {dtype, shape}}. */
+  function colType(c) {
+    if (!c || typeof c !== "object") return "";
+    if (c.type === "tensor" && c["tensor-spec"]) return `tensor ${c["tensor-spec"].dtype} ${JSON.stringify(c["tensor-spec"].shape)}`;
+    if (c.type === "array") return `array<${colType(c.items)}>`;
+    if (c.type === "object" && c.properties) return `object{${Object.entries(c.properties).map(([k, v]) => `${k}: ${colType(v)}`).join(", ")}}`;
+    return String(c.type || "");
+  }
+
   function signatureTable(title, columns) {
     if (!columns || !columns.length) return null;
     const table = el("table", { class: "table kv small" },
       el("thead", {}, el("tr", {}, el("th", { text: "Name" }), el("th", { text: "Type" }), el("th", { text: "" }))));
     const body = el("tbody");
     columns.forEach((c, i) => {
-      let type = c.type || "";
-      if (c.type === "tensor" && c["tensor-spec"]) type = `tensor ${c["tensor-spec"].dtype} ${JSON.stringify(c["tensor-spec"].shape)}`;
+      const type = colType(c);
       body.appendChild(el("tr", {}, el("td", { text: c.name !== undefined ? c.name : `[${i}]` }), el("td", { class: "mono", text: type }), el("td", { class: "muted", text: c.required === false ? "optional" : "" })));
     });
     table.appendChild(body);
@@ -385,13 +405,16 @@
     };
     newRadio.addEventListener("change", sync);
     oldRadio.addEventListener("change", sync);
-    modelNames().then((names) => {
-      for (const n of names) select.appendChild(el("option", { value: n, text: n }));
-      if (!names.length) {
-        oldRadio.disabled = true;
-        select.appendChild(el("option", { value: "", text: "(no registered models yet)" }));
-      }
-    }).catch(() => {});
+    const fillSelect = () =>
+      modelNames().then((names) => {
+        const chosen = select.value;
+        FL.clear(select);
+        for (const n of names) select.appendChild(el("option", { value: n, text: n }));
+        if (names.includes(chosen)) select.value = chosen;
+        oldRadio.disabled = !names.length;
+        if (!names.length) select.appendChild(el("option", { value: "", text: "(no registered models yet)" }));
+      }).catch(() => {});
+    fillSelect();
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const create = newRadio.checked;
@@ -402,6 +425,7 @@
       try {
         const result = await FL.api("POST", "/ui-api/register-model", { run_id: run.id, path, name, create });
         registeredNames = null;
+        fillSelect();
         message.className = "register-message small ok";
         FL.clear(message);
         message.appendChild(document.createTextNode("Registered "));
@@ -450,6 +474,7 @@
   }
 
   function showModel(path) {
+    previewRequest++;
     FL.clear(preview);
     const card = el("div", { class: "model-card", data: { path } });
     preview.appendChild(card);

@@ -23,7 +23,6 @@
     selected: new Set(),
     expanded: new Set(),
     columns: loadColumns(),
-    loading: false,
   };
 
   function loadColumns() {
@@ -74,9 +73,12 @@
     history.replaceState(null, "", location.pathname + (qs ? `?${qs}` : ""));
   }
 
+  let latestRequest = 0;
+
   async function load(append) {
-    if (state.loading) return;
-    state.loading = true;
+    // The newest request wins: an answer to an older one (superseded by a quicker click on
+    // another column, say) is dropped instead of overwriting the table.
+    const request = ++latestRequest;
     const errorBox = document.getElementById("runs-error");
     try {
       const page = await FL.get("/ui-api/runs", {
@@ -87,15 +89,15 @@
         page_token: append ? state.token : "",
         max_results: data.page_size || 100,
       });
+      if (request !== latestRequest) return;
       state.runs = append ? state.runs.concat(page.runs) : page.runs;
       state.token = page.next_page_token;
       FL.showError(errorBox, null);
     } catch (e) {
+      if (request !== latestRequest) return;
       if (!append) state.runs = [];
       state.token = null;
       FL.showError(errorBox, e);
-    } finally {
-      state.loading = false;
     }
     render();
   }
