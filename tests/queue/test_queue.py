@@ -183,10 +183,12 @@ def test_a_locked_database_is_retried_and_everything_arrives(
     assert stats["retried"] >= 1 and stats["written"] == 1000 and stats["spooled"] == 0
 
 
+# journal "1": the path of remote stores (journal, then the sender thread sends and spools).
+@pytest.mark.parametrize("journal", ["0", "1"])
 def test_a_long_outage_spools_and_replays_in_order_while_the_process_lives(
-    short_busy_timeout, store, run_id, db_lock, make_queue, spool_dir
+    short_busy_timeout, store, run_id, db_lock, make_queue, spool_dir, journal
 ):
-    q = make_queue(FLIGHTLOG_RETRY_TIMEOUT="0.2")
+    q = make_queue(FLIGHTLOG_RETRY_TIMEOUT="0.2", FLIGHTLOG_JOURNAL=journal)
     db_lock.acquire()
     for i in range(500):
         q.submit_metric(store, run_id, "loss", float(i), 1000, i)
@@ -206,10 +208,11 @@ def test_a_long_outage_spools_and_replays_in_order_while_the_process_lives(
     assert not list(spool_dir.glob("*/spool-*.jsonl"))  # replayed files are removed
 
 
+@pytest.mark.parametrize("journal", ["0", "1"])
 def test_end_run_during_an_outage_waits_behind_the_spooled_data(
-    short_busy_timeout, store, run_id, db_lock, make_queue
+    short_busy_timeout, store, run_id, db_lock, make_queue, journal
 ):
-    q = make_queue(FLIGHTLOG_RETRY_TIMEOUT="0.2")
+    q = make_queue(FLIGHTLOG_RETRY_TIMEOUT="0.2", FLIGHTLOG_JOURNAL=journal)
     db_lock.acquire()
     for i in range(100):
         q.submit_metric(store, run_id, "loss", float(i), 1000, i)
