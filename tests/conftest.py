@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ import pytest
 
 # Integration bugs must fail tests instead of hiding behind warnings (see flightlog.autolog).
 os.environ.setdefault("FLIGHTLOG_AUTOLOG_TESTING", "1")
+# Spools and journals of this test session (and its subprocesses) stay out of ~/.cache.
+os.environ.setdefault("FLIGHTLOG_SPOOL_DIR", tempfile.mkdtemp(prefix="flightlog-test-spool-"))
 
 
 def _reset_fluent_state() -> None:
