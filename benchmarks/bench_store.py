@@ -1,4 +1,4 @@
-"""Throughput of SqlStore.log_batch: `python tests/store/bench_log_batch.py [URI] [--points N]`.
+"""Throughput of SqlStore.log_batch: `python benchmarks/bench_store.py [URI] [--points N]`.
 
 Logs N metric points into one run in batches (of 1,000 and 5,000 points; 1 and 10 keys per
 step), as the logging queue's writer thread would, and prints points per second. Not a test:
