@@ -289,3 +289,38 @@ def test_flightlog_ui_printed_its_url(ui_server):
     assert f"flightlog UI: {ui_server.url}" in log
     assert ui_server.url.startswith("http://127.0.0.1:")
     assert ui_server.process.is_healthy()
+
+
+def test_experiments_create_rename_delete_restore(tracking, ui_page):
+    from playwright.sync_api import expect
+
+    page, base = ui_page.page, tracking.url
+    page.goto(base + "/")
+    page.fill("#new-experiment-name", "ui-created")
+    page.locator("#create-experiment button[type='submit']").click()
+    page.wait_for_url(f"{base}/experiments/*")
+    expect(page.locator("#experiment-name")).to_have_text("ui-created")
+    experiment_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    page.goto(base + "/")
+    row = page.locator(f"tr[data-experiment-id='{experiment_id}']")
+    row.locator("button[data-action='rename']").click()
+    row.locator("input.rename-input").fill("ui-renamed")
+    row.locator("button[type='submit']").click()
+    expect(row.locator("a.exp-name")).to_have_text("ui-renamed")
+    # A name that is taken is refused with the store's message, and nothing changes.
+    row.locator("button[data-action='rename']").click()
+    row.locator("input.rename-input").fill("Default")
+    row.locator("button[type='submit']").click()
+    expect(page.locator("#experiments-error")).to_contain_text("Default")
+
+    page.goto(base + "/")
+    row.locator("button[data-action='delete']").click()  # confirm() is accepted
+    expect(row).to_have_count(0)
+    assert any("ui-renamed" in d for d in ui_page.dialogs)
+    page.goto(base + "/?view=deleted")
+    row.locator("button[data-action='restore']").click()
+    expect(row).to_have_count(0)  # gone from the deleted ones once the page has reloaded
+    page.goto(base + "/")
+    expect(row.locator("a.exp-name")).to_have_text("ui-renamed")
+    assert ui_page.errors == [], ui_page.errors

@@ -243,6 +243,33 @@ def test_model_info_and_registration(client, store, tmp_path):
     assert 'data-path="reg"' in page  # found through the run's log-model history
 
 
+def test_mlflow3_logged_model_shows_and_registers(client, store, tmp_path):
+    """What MLflow 3's client leaves on a server: a logged model with its own location."""
+    from sklearn.linear_model import LinearRegression
+
+    import flightlog.sklearn
+    from flightlog.artifacts.local import local_path_from_uri
+
+    run_id = _run(store)
+    logged = store.create_logged_model("0", name="net", source_run_id=run_id)
+    model = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
+    flightlog.sklearn.save_model(model, str(local_path_from_uri(logged.artifact_location)))
+    page = client.get(f"/runs/{run_id}").text
+    assert f'data-model-id="{logged.model_id}"' in page
+    info = client.get("/ui-api/artifacts/model", params={"model_id": logged.model_id}).json()
+    assert "sklearn" in info["flavors"] and info["model_id"] == logged.model_id
+    body = {"model_id": logged.model_id, "name": "net-model", "create": True}
+    registered = client.post("/ui-api/register-model", json=body)
+    assert registered.status_code == 200, registered.text
+    version = store.get_model_version("net-model", registered.json()["version"])
+    assert version.model_id == logged.model_id and version.run_id == run_id
+    assert version.source == f"models:/{logged.model_id}"
+    info = client.get("/ui-api/artifacts/model", params={"model_id": logged.model_id}).json()
+    assert info["registered"] == [{"name": "net-model", "version": "1"}]
+    neither = client.post("/ui-api/register-model", json={"name": "x"})
+    assert neither.status_code == 400 and "run_id and path, or a model_id" in neither.text
+
+
 def test_artifact_paths_cannot_escape(client, store, tmp_path):
     run_id = _run(store)
     _log_model(store, run_id, tmp_path)

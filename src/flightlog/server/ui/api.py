@@ -5,7 +5,11 @@
 - GET  /ui-api/artifacts/list    a folder of a run's artifacts (direct or proxied locations);
 - GET  /ui-api/artifacts/file    one artifact file, served inert (never as active content);
 - GET  /ui-api/artifacts/model   a logged model's flavors, signature and input example;
-- POST /ui-api/register-model    register a run's logged model (new name or new version).
+- POST /ui-api/register-model    register a logged model (new name or new version).
+
+A model is a folder of a run's artifacts (`run_id` + `path`: what flightlog's and MLflow 2's
+`log_model` write) or an MLflow 3 logged model (`model_id`: what MLflow 3's client writes when
+it logs into this server).
 
 Kept out of the OpenAPI schema: they serve the UI and may change with it. Errors use the same
 `{"error_code", "message"}` JSON as the rest of the server.
@@ -14,6 +18,7 @@ Kept out of the OpenAPI schema: they serve the UI and may change with it. Errors
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -180,25 +185,65 @@ def download_artifact(
     )
 
 
+@dataclass
+class _ModelLocation:
+    """A model the UI can show and register: a folder of a run's artifacts (flightlog's and
+    MLflow 2's `log_model`), or an MLflow 3 logged model (its own artifact location)."""
+
+    destination: Any
+    root: str
+    path: str
+    source: str
+    run_id: str | None
+    model_id: str | None = None
+
+    def matches(self, version: Any) -> bool:
+        if self.model_id is not None:
+            return version.model_id == self.model_id
+        return (version.source or "").rstrip("/") == self.source
+
+
+def _model_location(
+    request: Request, store, run_id: str | None, path: str, model_id: str | None
+) -> _ModelLocation:
+    from flightlog.server.artifact_store import safe_artifact_path
+
+    destination = request.app.state.artifacts
+    if model_id:
+        logged = store.get_logged_model(model_id)
+        root = artifacts.artifact_root(destination, logged.artifact_location)
+        return _ModelLocation(
+            destination, root, "", f"models:/{logged.model_id}", logged.source_run_id, model_id
+        )
+    if not run_id:
+        raise InvalidParameterError("Name the model: a run_id and path, or a model_id")
+    destination, root, run = _run_root(request, store, run_id)
+    rel = safe_artifact_path(path)
+    return _ModelLocation(
+        destination, root, rel, _model_source(run.info.artifact_uri, rel), run.info.run_id
+    )
+
+
 @router.get(f"{UI_API}/artifacts/model")
 def artifact_model(
     request: Request,
     store: StoreDep,
-    run_id: Annotated[str, Query(max_length=64)],
+    run_id: Annotated[str, Query(max_length=64)] = "",
     path: Annotated[str, Query(max_length=4000)] = "",
+    model_id: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    destination, root, run = _run_root(request, store, run_id)
-    info = artifacts.model_info(destination, root, path)
-    source = _model_source(run.info.artifact_uri, info["path"])
-    try:
-        versions = store.search_model_versions(f"run_id = '{run.info.run_id}'", max_results=1000)
-        info["registered"] = [
-            {"name": mv.name, "version": mv.version}
-            for mv in versions
-            if (mv.source or "").rstrip("/") == source
-        ]
-    except (NotImplementedError, InvalidParameterError):
-        info["registered"] = []
+    where = _model_location(request, store, run_id, path, model_id or None)
+    info = artifacts.model_info(where.destination, where.root, where.path)
+    info["model_id"] = where.model_id
+    info["registered"] = []
+    if where.run_id:
+        try:
+            versions = store.search_model_versions(f"run_id = '{where.run_id}'", max_results=1000)
+            info["registered"] = [
+                {"name": mv.name, "version": mv.version} for mv in versions if where.matches(mv)
+            ]
+        except (NotImplementedError, InvalidParameterError):
+            pass
     return MlflowJSONResponse(info)
 
 
@@ -210,8 +255,10 @@ def _model_source(artifact_uri: str, rel: str) -> str:
 class RegisterModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    run_id: Text
+    # The model: a folder of a run's artifacts (run_id + path), or an MLflow 3 logged model.
+    run_id: Text | None = None
     path: Text = ""
+    model_id: Annotated[str, Field(max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=1000)]
     # True: create `name` (it must not exist yet); False: a new version of existing `name`.
     create: bool = True
@@ -220,8 +267,8 @@ class RegisterModelRequest(BaseModel):
 
 @router.post(f"{UI_API}/register-model")
 def register_model(request: Request, body: RegisterModelRequest, store: StoreDep) -> Response:
-    destination, root, run = _run_root(request, store, body.run_id)
-    info = artifacts.model_info(destination, root, body.path)  # there must be a model there
+    where = _model_location(request, store, body.run_id, body.path, body.model_id)
+    artifacts.model_info(where.destination, where.root, where.path)  # a model must be there
     name = body.name.strip()
     if not name:
         raise InvalidParameterError("The registered model name must not be blank")
@@ -237,8 +284,9 @@ def register_model(request: Request, body: RegisterModelRequest, store: StoreDep
         store.get_registered_model(name)  # 404 with a clear message when it does not exist
     version = store.create_model_version(
         name,
-        _model_source(run.info.artifact_uri, info["path"]),
-        run_id=run.info.run_id,
+        where.source,
+        run_id=where.run_id,
         description=body.description or None,
+        model_id=where.model_id,
     )
     return MlflowJSONResponse({"name": version.name, "version": str(version.version)})

@@ -127,6 +127,7 @@ def run_page(request: Request, run_id: str, store: StoreDep) -> Response:
         models = artifacts.find_models(destination, root, artifacts.model_history_paths(tags))
     except (FlightlogError, OSError) as exc:
         artifact_error = getattr(exc, "message", None) or str(exc)
+    logged_models = _logged_models(store, run)
     metrics = sorted(getattr(run.data, "_metric_objs", []) or [], key=lambda m: m.key)
     user_tags = {k: v for k, v in sorted(tags.items()) if not k.startswith(SYSTEM_TAG_PREFIX)}
     system_tags = {k: v for k, v in sorted(tags.items()) if k.startswith(SYSTEM_TAG_PREFIX)}
@@ -134,6 +135,7 @@ def run_page(request: Request, run_id: str, store: StoreDep) -> Response:
         "run": summaries.run_row(run),
         "metric_keys": [m.key for m in metrics],
         "models": models,
+        "logged_models": [m.model_id for m in logged_models],
         "artifact_error": artifact_error,
     }
     return render(
@@ -151,11 +153,26 @@ def run_page(request: Request, run_id: str, store: StoreDep) -> Response:
             "user_tags": user_tags,
             "system_tags": system_tags,
             "models": models,
+            "logged_models": logged_models,
             "artifact_error": artifact_error,
             "deleted": run.info.lifecycle_stage == LifecycleStage.DELETED,
             "initial": initial,
         },
     )
+
+
+def _logged_models(store, run) -> list:
+    """The run's MLflow 3 logged models (what MLflow 3's `log_model` makes on a server)."""
+    try:
+        return list(
+            store.search_logged_models(
+                [run.info.experiment_id],
+                f"source_run_id = '{run.info.run_id}'",
+                max_results=100,
+            )
+        )
+    except (NotImplementedError, FlightlogError):
+        return []
 
 
 @router.get("/compare")

@@ -385,11 +385,18 @@
     return box;
   }
 
-  function registerForm(path, registeredList) {
+  /* which: {path} for a folder of the run's artifacts, {modelId, name} for an MLflow 3 model */
+  function modelRef(which) {
+    return which.modelId ? { model_id: which.modelId } : { run_id: run.id, path: which.path };
+  }
+
+  function registerForm(which, registeredList) {
     const form = el("form", { class: "register-form" });
-    const defaultName = (path.split("/").pop() || run.name || "model").replace(/\s+/g, "-");
-    const newRadio = el("input", { type: "radio", name: `mode-${path}`, value: "new", checked: true });
-    const oldRadio = el("input", { type: "radio", name: `mode-${path}`, value: "existing" });
+    const label = which.modelId ? which.name || "model" : which.path.split("/").pop();
+    const defaultName = (label || run.name || "model").replace(/\s+/g, "-");
+    const group = `mode-${which.modelId || which.path}`;
+    const newRadio = el("input", { type: "radio", name: group, value: "new", checked: true });
+    const oldRadio = el("input", { type: "radio", name: group, value: "existing" });
     const nameInput = el("input", { type: "text", class: "register-name", value: defaultName, maxlength: 500, "aria-label": "New model name" });
     const select = el("select", { class: "register-existing", "aria-label": "Existing model", disabled: true });
     const button = el("button", { type: "submit", class: "btn primary register-button", text: "Register model" });
@@ -423,7 +430,7 @@
       button.disabled = true;
       message.hidden = true;
       try {
-        const result = await FL.api("POST", "/ui-api/register-model", { run_id: run.id, path, name, create });
+        const result = await FL.api("POST", "/ui-api/register-model", Object.assign(modelRef(which), { name, create }));
         registeredNames = null;
         fillSelect();
         message.className = "register-message small ok";
@@ -444,12 +451,13 @@
     return form;
   }
 
-  async function modelCard(path, card) {
+  async function modelCard(which, card) {
     FL.clear(card);
-    card.appendChild(el("h3", { text: path || "(artifact root)" }));
+    const title = which.modelId ? `${which.name || "model"} (${which.modelId})` : which.path || "(artifact root)";
+    card.appendChild(el("h3", { text: title }));
     let info;
     try {
-      info = await FL.get("/ui-api/artifacts/model", { run_id: run.id, path });
+      info = await FL.get("/ui-api/artifacts/model", modelRef(which));
     } catch (e) {
       card.appendChild(el("p", { class: "error-box", text: e.message }));
       return;
@@ -470,7 +478,7 @@
       registered.appendChild(el("a", { class: "chip", href: `/models/${encodeURIComponent(r.name)}`, text: `${r.name} v${r.version}` }));
     }
     card.appendChild(el("div", { class: "registered-row" }, el("span", { class: "muted small", text: "Registered as: " }), registered));
-    card.appendChild(registerForm(path, registered));
+    card.appendChild(registerForm(which, registered));
   }
 
   function showModel(path) {
@@ -478,13 +486,16 @@
     FL.clear(preview);
     const card = el("div", { class: "model-card", data: { path } });
     preview.appendChild(card);
-    modelCard(path, card);
+    modelCard({ path }, card);
   }
 
   /* --- start -------------------------------------------------------------------------------- */
   for (const key of data.metric_keys) addChart(key);
   loadAllSeries();
-  for (const card of document.querySelectorAll("#models .model-card")) modelCard(card.dataset.path, card);
+  for (const card of document.querySelectorAll("#models .model-card")) {
+    const which = card.dataset.modelId ? { modelId: card.dataset.modelId, name: card.dataset.name } : { path: card.dataset.path };
+    modelCard(which, card);
+  }
   if (tree) listFolder("", tree, 0);
   if (state.status === "RUNNING" || state.status === "SCHEDULED") live();
 })();
