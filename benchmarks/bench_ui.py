@@ -141,7 +141,9 @@ def populate_mlflow(db: Path, runs: int, points: int) -> dict:
         [RunTag("mlflow.user", "bench")],
     )
     store.delete_run(template.info.run_id)
-    store.engine.dispose() if hasattr(store, "engine") else None
+    engine = getattr(store, "engine", None)
+    if engine is not None:
+        engine.dispose()  # the bulk INSERTs below go through sqlite3 directly
 
     con = sqlite3.connect(db)
     run_cols = [d[0] for d in con.execute("SELECT * FROM runs LIMIT 1").description]
@@ -166,7 +168,9 @@ def populate_mlflow(db: Path, runs: int, points: int) -> dict:
         )
         return tuple(row[c] for c in run_cols)
 
-    insert_run = f"INSERT INTO runs ({', '.join(run_cols)}) VALUES ({', '.join('?' * len(run_cols))})"
+    insert_run = (
+        f"INSERT INTO runs ({', '.join(run_cols)}) VALUES ({', '.join('?' * len(run_cols))})"
+    )
     runs_rows, tags, params_rows, metric_rows, latest_rows = [], [], [], [], []
     for i in range(runs):
         run_id = uuid.uuid4().hex
@@ -334,9 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             try:
                 ml_series = [timed_get(ml_series_url) for _ in range(args.repeat)]
-                results["chart data request"]["mlflow"] = statistics.median(
-                    t for t, _ in ml_series
-                )
+                results["chart data request"]["mlflow"] = statistics.median(t for t, _ in ml_series)
                 results["chart data request"]["mlflow_bytes"] = ml_series[0][1]
             except Exception as exc:  # noqa: BLE001
                 results["chart data request"]["mlflow_note"] = str(exc)

@@ -20,8 +20,10 @@ MLMODEL_FILE = "MLmodel"
 # How much of an input example or preview the UI reads; the rest is cut off with a note.
 PREVIEW_LIMIT_BYTES = 2 * 1024 * 1024
 INPUT_EXAMPLE_LIMIT_BYTES = 64 * 1024
-# Where logged models are looked for: the artifact root and folders this deep below it.
+# Where logged models are looked for: the artifact root and folders this deep below it, listing
+# at most this many folders (a run with thousands of checkpoint folders must still open fast).
 MODEL_SEARCH_DEPTH = 2
+MODEL_SEARCH_MAX_FOLDERS = 100
 
 
 def artifact_root(destination: Any, artifact_uri: str) -> str:
@@ -203,7 +205,13 @@ def find_models(destination: Any, root: str, hint_paths: list[str]) -> list[str]
         if rel not in found and has_mlmodel(rel):
             found.append(rel)
 
+    listed = 0
+
     def walk(rel: str, depth: int) -> None:
+        nonlocal listed
+        if listed >= MODEL_SEARCH_MAX_FOLDERS:
+            return
+        listed += 1
         try:
             children = list_files(destination, root, rel)
         except (OSError, ArtifactPathError, ResourceNotFoundError, InvalidParameterError):
