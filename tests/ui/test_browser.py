@@ -141,20 +141,47 @@ def test_runs_table_run_page_compare_and_registration(tracking, ui_page, tmp_pat
     # A second registration of the same name as "new model" is refused with a clear message.
     card.locator("button.register-button").click()
     expect(card.locator(".register-message")).to_contain_text("already exists")
+    # As a new version of the existing model instead.
+    card.locator("input[type='radio'][value='existing']").check()
+    card.locator("select.register-existing").select_option("ui-iris")
+    card.locator("button.register-button").click()
+    expect(card.locator(".register-message")).to_have_text("Registered ui-iris version 2")
+    expect(card.locator(".registered .chip")).to_have_text(["ui-iris v1", "ui-iris v2"])
     ui_page.screenshot("run-page-model")
 
-    # Models: version 1 with its source run; set an alias on it.
+    # Models: the versions with their source run; set an alias, move it, remove it.
     page.goto(base + "/models")
     model_row = page.locator("#models-table tr[data-name='ui-iris']")
-    expect(model_row).to_contain_text("v1")
+    expect(model_row).to_contain_text("v2")
     model_row.locator("a").click()
     version = page.locator("#versions-table tr[data-version='1']")
     expect(version.locator("a")).to_have_text("sweep")
+    alias_row = page.locator("#aliases-table tr[data-alias='champion']")
     page.fill("#alias-name", "champion")
+    page.select_option("#alias-version", "1")
     page.locator("#alias-form button[type='submit']").click()
-    expect(page.locator("#aliases-table tr[data-alias='champion']")).to_contain_text("v1")
+    expect(alias_row).to_contain_text("v1")
     expect(version.locator(".chip.alias")).to_have_text("@champion")
+    page.fill("#alias-name", "champion")
+    page.select_option("#alias-version", "2")
+    page.locator("#alias-form button[type='submit']").click()
+    expect(alias_row).to_contain_text("v2")
+    expect(page.locator("#versions-table tr[data-version='2'] .chip.alias")).to_have_text(
+        "@champion"
+    )
+    expect(version.locator(".chip.alias")).to_have_count(0)
     ui_page.screenshot("model-page")
+    # Descriptions: the model's and a version's.
+    page.locator("#edit-description").click()
+    page.fill("#description-input", "Iris classifier from the grid sweep")
+    page.locator("#description-form button[type='submit']").click()
+    expect(page.locator("#model-description")).to_have_text("Iris classifier from the grid sweep")
+    version.locator("[data-action='edit-version-description']").click()
+    version.locator("textarea").fill("first try")
+    version.locator("button[type='submit']").click()
+    expect(version.locator(".version-description")).to_contain_text("first try")
+    alias_row.locator("[data-action='remove-alias']").click()
+    expect(alias_row).to_have_count(0)
 
     assert ui_page.errors == [], ui_page.errors
 
