@@ -28,17 +28,18 @@ def _failure(request: Request, exc: FlightlogError) -> Response:
     return error_page(request, status, exc.message)
 
 
+def _numeric_id(experiment) -> int:
+    text = str(experiment.experiment_id)
+    return int(text) if text.isdigit() else 0
+
+
 @router.get("/")
 def experiments_page(request: Request, store: StoreDep, view: str = "active") -> Response:
     view_type = ViewType.DELETED_ONLY if view == "deleted" else ViewType.ACTIVE_ONLY
     experiments = list(store.search_experiments(view_type=view_type, max_results=50_000))
     stats = summaries.experiment_stats(store, experiments)
-    rows = [
-        {"experiment": e, "stats": stats[str(e.experiment_id)]}
-        for e in sorted(
-            experiments, key=lambda e: int(e.experiment_id) if str(e.experiment_id).isdigit() else 0
-        )
-    ]
+    experiments.sort(key=_numeric_id)
+    rows = [{"experiment": e, "stats": stats[str(e.experiment_id)]} for e in experiments]
     return render(
         request,
         "experiments.html",
