@@ -3,6 +3,7 @@ embedded store (./flightlog-runs) with zero setup. Run: python examples/quicksta
 
 import math
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -51,5 +52,9 @@ print(f"  children:  {[(c.info.run_name, round(c.data.metrics['val_loss'], 4)) f
 print()
 print(f"Stored in:    {flightlog.get_tracking_uri()}")
 print(f"Artifacts in: {stored.info.artifact_uri}")
-print("Look at it:   flightlog runs list --experiment-id", stored.info.experiment_id)
-print("              flightlog runs show", stored.info.run_id)
+# The command is in the same environment as this interpreter (e.g. .venv/bin/flightlog).
+cli = Path(sys.executable).with_name("flightlog")
+cli = str(cli) if cli.exists() else "flightlog"
+print(f"Look at it:   {cli} ui      (then open http://127.0.0.1:5000)")
+print(f"              {cli} runs list --experiment-id {stored.info.experiment_id}")
+print(f"              {cli} runs show {stored.info.run_id}")
