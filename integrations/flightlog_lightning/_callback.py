@@ -11,7 +11,7 @@ from typing import Any
 
 from flightlog_lightning import _namespaces
 from flightlog_lightning._hooks import RecorderHooks
-from flightlog_lightning._recorder import LightningRecorder, make_options
+from flightlog_lightning._recorder import LightningRecorder, options_from_arguments
 
 _bases = tuple(_namespaces.load(ns).Callback for ns in _namespaces.installed())
 if not _bases:  # pragma: no cover - the package is only imported where Lightning is
@@ -63,21 +63,4 @@ class FlightlogCallback(RecorderHooks, *_bases):  # type: ignore[misc]
         exclusive: bool = False,
         silent: bool = False,
     ) -> None:
-        options = make_options(
-            run_id=run_id,
-            experiment_name=experiment_name,
-            run_name=run_name,
-            tags=tags,
-            tracking_uri=tracking_uri,
-            log_models=log_models,
-            log_model_signatures=log_model_signatures,
-            log_input_examples=log_input_examples,
-            log_model_summary=log_model_summary,
-            log_every_n_epoch=log_every_n_epoch,
-            log_every_n_step=log_every_n_step,
-            checkpoint=checkpoint,
-            registered_model_name=registered_model_name,
-            exclusive=exclusive,
-            silent=silent,
-        )
-        RecorderHooks.__init__(self, LightningRecorder(options))
+        RecorderHooks.__init__(self, LightningRecorder(options_from_arguments(locals())))

@@ -21,7 +21,7 @@ from typing import Any
 
 from flightlog_lightning import _namespaces
 from flightlog_lightning._hooks import RecorderLoggerMarker
-from flightlog_lightning._recorder import LightningRecorder, make_options
+from flightlog_lightning._recorder import LightningRecorder, options_from_arguments
 
 _bases = tuple(_namespaces.load(ns).loggers.Logger for ns in _namespaces.installed())
 if not _bases:  # pragma: no cover - the package is only imported where Lightning is
@@ -65,24 +65,7 @@ class FlightlogLogger(RecorderLoggerMarker, *_bases):  # type: ignore[misc]
         silent: bool = False,
     ) -> None:
         super().__init__()
-        options = make_options(
-            run_id=run_id,
-            experiment_name=experiment_name,
-            run_name=run_name,
-            tags=tags,
-            tracking_uri=tracking_uri,
-            log_models=log_models,
-            log_model_signatures=log_model_signatures,
-            log_input_examples=log_input_examples,
-            log_model_summary=log_model_summary,
-            log_every_n_epoch=log_every_n_epoch,
-            log_every_n_step=log_every_n_step,
-            checkpoint=checkpoint,
-            registered_model_name=registered_model_name,
-            exclusive=exclusive,
-            silent=silent,
-        )
-        self._recorder = LightningRecorder(options)
+        self._recorder = LightningRecorder(options_from_arguments(locals()))
         self._recorder.sticky_run = True
         self._companion_for: Any = None  # weakref to the trainer the companion is attached to
 
@@ -146,19 +129,18 @@ class FlightlogLogger(RecorderLoggerMarker, *_bases):  # type: ignore[misc]
     # --- the companion callback --------------------------------------------------------------
     def attach(self, trainer: Any) -> None:
         """Put the companion callback on `trainer` (once) so the recorder gets its hooks."""
-        from flightlog_lightning._hooks import RecorderHooks, callback_class
+        from flightlog_lightning._hooks import callback_class
 
-        if not any(
-            isinstance(cb, RecorderHooks) and cb.recorder is self._recorder
-            for cb in trainer.callbacks
-        ):
+        if not self._has_companion(trainer):
             trainer.callbacks.append(callback_class(_namespaces.of(trainer))(self._recorder))
         self._companion_for = weakref.ref(trainer)
 
     def _companion_active(self) -> bool:
         trainer = self._companion_for() if self._companion_for is not None else None
-        if trainer is None:
-            return False
+        return trainer is not None and self._has_companion(trainer)
+
+    def _has_companion(self, trainer: Any) -> bool:
+        """Whether `trainer` has a callback feeding this logger's recorder."""
         from flightlog_lightning._hooks import RecorderHooks
 
         return any(

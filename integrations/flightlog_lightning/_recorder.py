@@ -25,7 +25,7 @@ training itself never sees it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from flightlog_torch._tracking import RunTarget
@@ -73,6 +73,23 @@ def make_options(**kwargs: Any) -> RecorderOptions:
     options = RecorderOptions(**kwargs)
     options.extra_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     return options
+
+
+# The constructor arguments of FlightlogCallback and FlightlogLogger: every option, with
+# `tags` in place of `extra_tags`.
+_CONSTRUCTOR_OPTIONS = {"tags"} | {f.name for f in fields(RecorderOptions)} - {"extra_tags"}
+
+
+def options_from_arguments(arguments: dict[str, Any]) -> RecorderOptions:
+    """RecorderOptions from a constructor's `locals()`.
+
+    FlightlogCallback and FlightlogLogger keep explicit signatures (what users and IDEs read) but
+    share this one mapping to options; a signature that lacks an option fails here, loudly.
+    """
+    missing = _CONSTRUCTOR_OPTIONS - arguments.keys()
+    if missing:  # pragma: no cover - a programming error, caught by any test constructing one
+        raise TypeError(f"constructor arguments lack recorder options {sorted(missing)}")
+    return make_options(**{name: arguments[name] for name in _CONSTRUCTOR_OPTIONS})
 
 
 def _is_zero(trainer: Any) -> bool:
