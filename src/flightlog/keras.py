@@ -12,7 +12,7 @@ importing this module imports neither it nor keras.
 
 from __future__ import annotations
 
-from typing import Any
+from flightlog._lazy import lazy_exports
 
 FLAVOR_NAME = "keras"
 _EXPORTS = (
@@ -25,22 +25,6 @@ _EXPORTS = (
     "integration",
 )
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'flightlog.keras' has no attribute {name!r}")
-    try:
-        import flightlog_keras
-    except ImportError as exc:
-        raise AttributeError(
-            f"flightlog.keras.{name} needs the flightlog_keras integration, which could not be "
-            f"imported ({exc})"
-        ) from None
-    return getattr(flightlog_keras, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*_EXPORTS, "FLAVOR_NAME"])
-
+__getattr__, __dir__ = lazy_exports(__name__, "flightlog_keras", _EXPORTS, own=["FLAVOR_NAME"])
 
 __all__ = ["FLAVOR_NAME", *_EXPORTS]

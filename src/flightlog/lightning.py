@@ -12,7 +12,7 @@ neither it nor Lightning (FlightlogCallback/FlightlogLogger import Lightning whe
 
 from __future__ import annotations
 
-from typing import Any
+from flightlog._lazy import lazy_exports
 
 FLAVOR_NAME = "pytorch"
 _EXPORTS = (
@@ -24,22 +24,6 @@ _EXPORTS = (
     "integration",
 )
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'flightlog.lightning' has no attribute {name!r}")
-    try:
-        import flightlog_lightning
-    except ImportError as exc:
-        raise AttributeError(
-            f"flightlog.lightning.{name} needs the flightlog_lightning integration, which could "
-            f"not be imported ({exc})"
-        ) from None
-    return getattr(flightlog_lightning, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*_EXPORTS, "FLAVOR_NAME"])
-
+__getattr__, __dir__ = lazy_exports(__name__, "flightlog_lightning", _EXPORTS, own=["FLAVOR_NAME"])
 
 __all__ = ["FLAVOR_NAME", *_EXPORTS]

@@ -11,7 +11,7 @@ this module imports neither it nor torch.
 
 from __future__ import annotations
 
-from typing import Any
+from flightlog._lazy import lazy_exports
 
 FLAVOR_NAME = "pytorch"
 _EXPORTS = (
@@ -25,22 +25,6 @@ _EXPORTS = (
     "integration",
 )
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'flightlog.torch' has no attribute {name!r}")
-    try:
-        import flightlog_torch
-    except ImportError as exc:
-        raise AttributeError(
-            f"flightlog.torch.{name} needs the flightlog_torch integration, which could not be "
-            f"imported ({exc})"
-        ) from None
-    return getattr(flightlog_torch, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*_EXPORTS, "FLAVOR_NAME"])
-
+__getattr__, __dir__ = lazy_exports(__name__, "flightlog_torch", _EXPORTS, own=["FLAVOR_NAME"])
 
 __all__ = ["FLAVOR_NAME", *_EXPORTS]

@@ -11,7 +11,7 @@ importing this module imports neither it nor xgboost.
 
 from __future__ import annotations
 
-from typing import Any
+from flightlog._lazy import lazy_exports
 
 FLAVOR_NAME = "xgboost"
 _EXPORTS = (
@@ -24,22 +24,6 @@ _EXPORTS = (
     "integration",
 )
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'flightlog.xgboost' has no attribute {name!r}")
-    try:
-        import flightlog_xgboost
-    except ImportError as exc:
-        raise AttributeError(
-            f"flightlog.xgboost.{name} needs the flightlog_xgboost integration, which could not "
-            f"be imported ({exc})"
-        ) from None
-    return getattr(flightlog_xgboost, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*_EXPORTS, "FLAVOR_NAME"])
-
+__getattr__, __dir__ = lazy_exports(__name__, "flightlog_xgboost", _EXPORTS, own=["FLAVOR_NAME"])
 
 __all__ = ["FLAVOR_NAME", *_EXPORTS]
