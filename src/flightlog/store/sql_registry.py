@@ -241,6 +241,36 @@ def _limit(max_results: int | None, default: int) -> int:
     return max_results
 
 
+def _attribute_order(
+    table: sa.Table, order_by: Sequence[str] | None, vocabulary: Vocabulary, entity: str
+) -> list[Any]:
+    """ORDER BY clauses for MLflow `order_by` strings; registry entities order by attributes only."""
+    orders = parse_order_by_list(order_by, vocabulary)
+    if any(o.identifier.type != ATTRIBUTE for o in orders):
+        raise InvalidParameterError(f"{entity} can only be ordered by attributes")
+    return [
+        table.c[o.identifier.key].asc() if o.ascending else table.c[o.identifier.key].desc()
+        for o in orders
+    ]
+
+
+def _search_page(
+    conn: sa.Connection,
+    query: Any,
+    node: Node | None,
+    compiler: _Compiler,
+    order: list[Any],
+    limit: int,
+    offset: int,
+) -> list[sa.Row]:
+    """The rows of `query` that match the filter `node`, in `order`: one page, plus one more row
+    when a next page exists (what _next_token looks at)."""
+    condition = compiler.compile(node)
+    if condition is not None:
+        query = query.where(condition)
+    return conn.execute(query.order_by(*order).limit(limit + 1).offset(offset)).all()
+
+
 def _tag_rows(tags: Sequence[RunTag] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for tag in tags or ():
@@ -351,26 +381,17 @@ class SqlRegistryMixin(RegistryStore):
         offset = _offset(page_token)
         table = rs.registered_models
         node = parse_filter(filter_string, REGISTERED_MODELS)
-        orders = parse_order_by_list(order_by, REGISTERED_MODELS)
-        if any(o.identifier.type != ATTRIBUTE for o in orders):
-            raise InvalidParameterError("Registered models can only be ordered by attributes")
+        clauses = _attribute_order(table, order_by, REGISTERED_MODELS, "Registered models")
+        clauses.append(table.c.name.asc())
         with self._read() as conn:
-            condition = _Compiler(
+            compiler = _Compiler(
                 table,
                 ["name"],
                 REGISTERED_MODELS,
                 {TAG: rs.registered_model_tags},
                 conn.dialect.name,
-            ).compile(node)
-            query = sa.select(table)
-            if condition is not None:
-                query = query.where(condition)
-            clauses = [
-                table.c[o.identifier.key].asc() if o.ascending else table.c[o.identifier.key].desc()
-                for o in orders
-            ]
-            clauses.append(table.c.name.asc())
-            rows = conn.execute(query.order_by(*clauses).limit(limit + 1).offset(offset)).all()
+            )
+            rows = _search_page(conn, sa.select(table), node, compiler, clauses, limit, offset)
             models = self._registered_models_from_rows(conn, rows[:limit])
         return PagedList(models, _next_token(offset, limit, rows))
 
@@ -621,26 +642,18 @@ class SqlRegistryMixin(RegistryStore):
         offset = _offset(page_token)
         mv = rs.model_versions
         node = parse_filter(filter_string, MODEL_VERSIONS)
-        orders = parse_order_by_list(order_by, MODEL_VERSIONS)
-        if any(o.identifier.type != ATTRIBUTE for o in orders):
-            raise InvalidParameterError("Model versions can only be ordered by attributes")
+        clauses = _attribute_order(mv, order_by, MODEL_VERSIONS, "Model versions")
+        clauses += [mv.c.name.asc(), mv.c.version.desc()]
         with self._read() as conn:
-            condition = _Compiler(
+            compiler = _Compiler(
                 mv,
                 ["name", "version"],
                 MODEL_VERSIONS,
                 {TAG: rs.model_version_tags},
                 conn.dialect.name,
-            ).compile(node)
+            )
             query = sa.select(mv).where(mv.c.current_stage != rs.DELETED_STAGE)
-            if condition is not None:
-                query = query.where(condition)
-            clauses = [
-                mv.c[o.identifier.key].asc() if o.ascending else mv.c[o.identifier.key].desc()
-                for o in orders
-            ]
-            clauses += [mv.c.name.asc(), mv.c.version.desc()]
-            rows = conn.execute(query.order_by(*clauses).limit(limit + 1).offset(offset)).all()
+            rows = _search_page(conn, query, node, compiler, clauses, limit, offset)
             versions = self._versions_from_rows(conn, rows[:limit])
         return PagedList(versions, _next_token(offset, limit, rows))
 
@@ -941,19 +954,17 @@ class SqlRegistryMixin(RegistryStore):
             clauses.append(lm.c[column].asc() if ascending else lm.c[column].desc())
         clauses += [lm.c.creation_timestamp_ms.desc(), lm.c.model_id.asc()]
         with self._read() as conn:
-            condition = _Compiler(
+            compiler = _Compiler(
                 lm,
                 ["model_id"],
                 LOGGED_MODELS,
                 {TAG: rs.logged_model_tags, PARAM: rs.logged_model_params},
                 conn.dialect.name,
-            ).compile(node)
+            )
             query = sa.select(lm).where(
                 lm.c.experiment_id.in_(ids), lm.c.lifecycle_stage == LifecycleStage.ACTIVE
             )
-            if condition is not None:
-                query = query.where(condition)
-            rows = conn.execute(query.order_by(*clauses).limit(limit + 1).offset(offset)).all()
+            rows = _search_page(conn, query, node, compiler, clauses, limit, offset)
             models = self._logged_models_from_rows(conn, rows[:limit])
         return PagedList(models, _next_token(offset, limit, rows))
 
