@@ -16,19 +16,20 @@ after a small warm-up fit per variant (imports, store creation, matplotlib); med
 Overhead = variant - no autolog. Targets (scikit-learn): flightlog's overhead at most 1/5 of
 MLflow's, and under 10% of the random forest's fit time.
 
-Adding a framework: write `bench_<framework>(args) -> list[CaseResult]` (use `measure()` and
-`Variant`) and add it to SECTIONS.
+Adding a framework: write `bench_<framework>(args) -> list[CaseResult]` (use
+`autolog_variants()`, `separate_stores()` and `measure()`) and add it to SECTIONS.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,32 @@ def _nothing() -> None:
 def _cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+def autolog_variants(ours: Any, theirs: Any, settle: Callable[[], None]) -> dict[str, Variant]:
+    """The three variants of a section: no autolog, `ours.autolog()` (a flightlog module) and
+    `theirs.autolog(silent=True)` (the MLflow module of the same framework). MLflow's autolog
+    is synchronous, so only flightlog's variant has something to `settle`."""
+    return {
+        "no autolog": Variant(_nothing, _nothing, _nothing),
+        "flightlog": Variant(ours.autolog, settle, lambda: ours.autolog(disable=True)),
+        "mlflow": Variant(
+            lambda: theirs.autolog(silent=True), _nothing, lambda: theirs.autolog(disable=True)
+        ),
+    }
+
+
+@contextlib.contextmanager
+def separate_stores() -> Iterator[str]:
+    """A temporary folder in which flightlog and MLflow each log into their own SQLite file."""
+    import mlflow
+
+    import flightlog
+
+    with tempfile.TemporaryDirectory() as tmp:
+        flightlog.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'flightlog.db')}")
+        mlflow.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'mlflow.db')}")
+        yield tmp
 
 
 def measure(
@@ -143,19 +170,7 @@ def bench_sklearn(args: argparse.Namespace) -> list[CaseResult]:
         wait_for_background()
         flightlog.flush()
 
-    variants = {
-        "no autolog": Variant(_nothing, _nothing, _nothing),
-        "flightlog": Variant(
-            flightlog.sklearn.autolog,
-            flightlog_settle,
-            lambda: flightlog.sklearn.autolog(disable=True),
-        ),
-        "mlflow": Variant(
-            lambda: mlflow.sklearn.autolog(silent=True),
-            _nothing,
-            lambda: mlflow.sklearn.autolog(disable=True),
-        ),
-    }
+    variants = autolog_variants(flightlog.sklearn, mlflow.sklearn, flightlog_settle)
 
     def forest() -> RandomForestClassifier:
         return RandomForestClassifier(n_estimators=100, random_state=0)
@@ -165,9 +180,7 @@ def bench_sklearn(args: argparse.Namespace) -> list[CaseResult]:
         return GridSearchCV(LogisticRegression(max_iter=1000), grid, cv=3)
 
     cases = []
-    with tempfile.TemporaryDirectory() as tmp:
-        flightlog.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'flightlog.db')}")
-        mlflow.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'mlflow.db')}")
+    with separate_stores():
         medians = measure(
             variants,
             train=lambda: forest().fit(X, y),
@@ -220,22 +233,8 @@ def bench_xgboost(args: argparse.Namespace) -> list[CaseResult]:
         wait_for_background()
         flightlog.flush()
 
-    variants = {
-        "no autolog": Variant(_nothing, _nothing, _nothing),
-        "flightlog": Variant(
-            flightlog.xgboost.autolog,
-            flightlog_settle,
-            lambda: flightlog.xgboost.autolog(disable=True),
-        ),
-        "mlflow": Variant(
-            lambda: mlflow.xgboost.autolog(silent=True),
-            _nothing,
-            lambda: mlflow.xgboost.autolog(disable=True),
-        ),
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        flightlog.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'flightlog.db')}")
-        mlflow.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'mlflow.db')}")
+    variants = autolog_variants(flightlog.xgboost, mlflow.xgboost, flightlog_settle)
+    with separate_stores():
         medians = measure(
             variants,
             train=lambda: xgb.train(params, dtrain, 200, evals=evals, verbose_eval=False),
@@ -305,26 +304,9 @@ def bench_lightning(args: argparse.Namespace) -> list[CaseResult]:
     val_loader = DataLoader(TensorDataset(X[16_000:], y[16_000:]), batch_size=500)
     small_loader = DataLoader(TensorDataset(X[:640], y[:640]), batch_size=64)
 
-    def flightlog_settle() -> None:
-        flightlog.flush()
+    variants = autolog_variants(flightlog.pytorch, mlflow.pytorch, flightlog.flush)
 
-    variants = {
-        "no autolog": Variant(_nothing, _nothing, _nothing),
-        "flightlog": Variant(
-            flightlog.pytorch.autolog,
-            flightlog_settle,
-            lambda: flightlog.pytorch.autolog(disable=True),
-        ),
-        "mlflow": Variant(
-            lambda: mlflow.pytorch.autolog(silent=True),
-            _nothing,
-            lambda: mlflow.pytorch.autolog(disable=True),
-        ),
-    }
-
-    with tempfile.TemporaryDirectory() as tmp:
-        flightlog.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'flightlog.db')}")
-        mlflow.set_tracking_uri(f"sqlite:///{os.path.join(tmp, 'mlflow.db')}")
+    with separate_stores() as tmp:
 
         def fit(epochs: int, loader: Any) -> None:
             torch.manual_seed(0)
