@@ -2,9 +2,15 @@
 
 The training thread only validates and appends a tuple to an in-memory deque. One daemon writer
 thread per process (started on first use) drains it, groups what it finds by run, and hands each
-run's data to `Store.log_batch` in large batches (one SQL transaction each; for a remote store,
-chunks within the store's `max_*_per_batch` limits). Batches are cut by size and by a short
-time window (FLIGHTLOG_BATCH_WINDOW, default 0.2 s), so a live UI sees points within a second.
+run's data to the store in large batches (one SQL transaction each; for a remote store, chunks
+within the store's `max_*_per_batch` limits). Batches are cut by size and by a short time window
+(FLIGHTLOG_BATCH_WINDOW, default 0.2 s), so a live UI sees points within a second.
+
+The writer competes with the training thread for the GIL, so it does little per point: points
+stay (key, value, timestamp, step) tuples, and a store with ``log_metric_points(run_id, points)``
+(SqlStore) takes them as they are. Other stores, the journal and the spool get Metric objects.
+When the writer runs out of work it calls ``checkpoint()`` on the local stores it wrote to (SQLite
+copies its write-ahead log into the database file), so that work stays out of later flushes.
 
 Interface (used by TrackingClient):
 - ``submit_metric(store, run_id, key, value, timestamp, step)``: the hot path, a tuple append;
@@ -56,6 +62,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from itertools import starmap
 from typing import TYPE_CHECKING, Any
 
 from flightlog.entities import Metric, Param, RunTag
@@ -92,23 +99,25 @@ def _log():
 class _Group:
     """One run's data in one writer cycle."""
 
-    __slots__ = ("store", "run_id", "metrics", "params", "tags", "done")
+    __slots__ = ("store", "run_id", "points", "params", "tags", "done")
 
     def __init__(self, store: AbstractStore, run_id: str):
         self.store = store
         self.run_id = run_id
-        self.metrics: list[Metric] = []
+        self.points: list[tuple] = []  # (key, value, timestamp, step)
         self.params: dict[str, Param] = {}
         self.tags: dict[str, RunTag] = {}  # the last value of a key wins
         self.done = False
 
     @property
     def size(self) -> int:
-        return len(self.metrics) + len(self.params) + len(self.tags)
+        return len(self.points) + len(self.params) + len(self.tags)
 
     def chunks(self) -> list[tuple]:
+        """log_batch calls: Metric objects, within the store's limits."""
+        metrics = list(starmap(Metric, self.points))
         params, tags = list(self.params.values()), list(self.tags.values())
-        return list(chunk_batch(self.store, self.metrics, params, tags))
+        return list(chunk_batch(self.store, metrics, params, tags))
 
 
 class _EndRequest:
@@ -227,6 +236,9 @@ class LoggingQueue:
         self._wakeup = threading.Lock()
         self._wakeup.acquire()
         self._flush_pending = False
+        # Points queued in batch items since the writer last took: they wake it as single points
+        # do (a log_metrics of 10 keys is one item).
+        self._batched = 0
         self._busy = False
         self._inflight: list | None = None
         # The sender thread (journaled stores) and its own queue of journaled batches.
@@ -256,6 +268,8 @@ class LoggingQueue:
         self._held_for_fork: list[threading.Lock] = []
         # Stores by id(), for the ids queue items carry (kept alive here so ids stay unique).
         self._stores: dict[int, Any] = {}
+        # Local stores written since the writer last ran out of work (see _tidy).
+        self._written: set[Any] = set()
 
     # --- the caller side -------------------------------------------------------------------
     def submit_metric(
@@ -289,7 +303,8 @@ class LoggingQueue:
         points = tuple([(m.key, m.value, m.timestamp, m.step) for m in metrics])
         q = self._q
         q.append((sid, run_id, _BATCH, points, list(params), list(tags)))
-        if len(q) >= self._wake_len:
+        self._batched += len(points)  # a lost update only wakes the writer early or late
+        if len(q) >= self._wake_len or self._batched >= self._wake_len:
             self._pressure()
 
     def write_through(
@@ -519,28 +534,57 @@ class LoggingQueue:
             self._replay(lane)
         q = self._q
         if not q and not self._flush_pending:
+            if self._written and self._deadline is None:  # (not while the process exits)
+                self._tidy()
+                return  # look again: more may have come meanwhile
             timeout = None
             if self._spooled and self._has_work(lane):
                 timeout = max(0.01, lane.next_replay - time.monotonic())
             self._sleep(1, timeout)
             return
-        if len(q) < self._wake_batch and not self._flush_pending and self._deadline is None:
+        if (
+            self._backlog() < self._wake_batch
+            and not self._flush_pending
+            and self._deadline is None
+        ):
             self._sleep(self._wake_batch, self._window)
         self._cycle()
 
+    def _backlog(self) -> int:
+        return len(self._q) + self._batched
+
+    def _tidy(self) -> None:
+        """Out of work: let the stores written to do their upkeep (a SQLite checkpoint) now,
+        rather than inside a commit that a flush waits for."""
+        lane = self._local
+        while self._written:
+            store = self._written.pop()
+            checkpoint = getattr(store, "checkpoint", None)
+            if checkpoint is None:
+                continue
+            try:
+                with lane.io_lock:
+                    checkpoint()
+            except Exception as exc:  # noqa: BLE001 - upkeep only: a commit checkpoints later
+                message = f"flightlog: could not checkpoint {store!r}: {exc!r}"
+                self._warn_once("checkpoint", type(exc).__name__, message)
+
     def _sleep(self, threshold: int, timeout: float | None) -> None:
         self._wake_len = threshold
-        if len(self._q) < threshold and not self._flush_pending and not self._stop:
+        if self._backlog() < threshold and not self._flush_pending and not self._stop:
             self._wakeup.acquire(timeout=-1 if timeout is None else timeout)
         self._wake_len = self._max_size
 
     def _cycle(self) -> None:
         """Take what is queued, write it run by run, then release the flushes waiting on it."""
         self._busy = True  # before taking items: flush() must not see an empty, idle queue
-        self._flush_pending = False
+        pending, self._flush_pending = self._flush_pending, False
         flushes: list[_Flush] = []
         try:
-            actions = self._plan(self._take(), flushes)
+            items = self._take()
+            if pending and self._q:
+                self._flush_pending = True  # its marker may be behind what this cycle took
+            actions = self._plan(items, flushes)
             self._inflight = actions
             for action in actions:
                 if self._closed:
@@ -559,6 +603,7 @@ class LoggingQueue:
             self._busy = False
 
     def _take(self) -> list:
+        self._batched = 0
         q = self._q
         pop = q.popleft
         items = []
@@ -575,8 +620,7 @@ class LoggingQueue:
         stores = self._stores
         actions: list = []
         groups: dict[tuple[int, str], _Group] = {}
-        last_store = last_run = group = None
-        metric = Metric
+        last_store = last_run = group = add_point = None
         for item in items:
             key = item[2]
             if key.__class__ is str:  # the common case: one point from submit_metric
@@ -587,7 +631,8 @@ class LoggingQueue:
                         group = _Group(stores[last_store], last_run)
                         groups[(last_store, last_run)] = group
                         actions.append(group)
-                group.metrics.append(metric(key, item[3], item[4], item[5]))  # type: ignore[union-attr]
+                    add_point = group.points.append
+                add_point(item[2:])  # type: ignore[misc]
             elif key is _BATCH:
                 last_store, last_run = item[0], item[1]
                 group = groups.get((last_store, last_run))
@@ -595,7 +640,8 @@ class LoggingQueue:
                     group = _Group(stores[last_store], last_run)
                     groups[(last_store, last_run)] = group
                     actions.append(group)
-                group.metrics.extend([metric(k, v, t, st) for k, v, t, st in item[3]])
+                add_point = group.points.append
+                group.points += item[3]
                 for p in item[4]:
                     group.params.setdefault(p.key, p)
                 for t in item[5]:
@@ -606,7 +652,7 @@ class LoggingQueue:
             elif key is _END:
                 actions.append(item[3])
                 groups = {}
-                last_store = last_run = group = None
+                last_store = last_run = group = add_point = None
         return actions
 
     def _journaled(self, store: Any) -> bool:
@@ -614,6 +660,8 @@ class LoggingQueue:
 
     def _write_group(self, group: _Group) -> None:
         store, run_id = group.store, group.run_id
+        if self._write_points(group):
+            return
         chunks = group.chunks()
         if self._journaled(store):
             # Durable before it is sent; the sender thread does the (possibly slow) sending.
@@ -633,6 +681,31 @@ class LoggingQueue:
                 self._spool(lane, store, run_id, records, group)
                 return
         group.done = True
+        self._written.add(store)
+
+    def _write_points(self, group: _Group) -> bool:
+        """The fast path: metric points only, to a local store that takes them as tuples.
+        False when the group must go the general way."""
+        store, run_id, points = group.store, group.run_id, group.points
+        log_points = getattr(store, "log_metric_points", None)
+        if (
+            log_points is None
+            or not points
+            or group.params
+            or group.tags
+            or self._journaled(store)
+            or (store, run_id) in self._spooled
+            or store in self._down
+        ):
+            return False
+        call = lambda: log_points(run_id, points)  # noqa: E731
+        if self._deliver(self._local, run_id, call, len(points)) == "spool":
+            records = [self._record(store, run_id, c) for c in group.chunks()]
+            self._spool(self._local, store, run_id, records, group)
+        else:
+            group.done = True
+            self._written.add(store)
+        return True
 
     def _write_end(self, request: _EndRequest) -> None:
         if self._journaled(request.store):
@@ -741,9 +814,13 @@ class LoggingQueue:
 
     def _send(self, lane: _Lane, store: Any, run_id: str, m, p, t) -> str:
         """Write one chunk: "ok", "spool" (the store stayed unavailable) or "failed"."""
-        n = len(m) + len(p) + len(t)
+        call = lambda: store.log_batch(run_id, m, p, t)  # noqa: E731
+        return self._deliver(lane, run_id, call, len(m) + len(p) + len(t))
+
+    def _deliver(self, lane: _Lane, run_id: str, call: Callable[[], Any], n: int) -> str:
+        """Make one store call of n entities: "ok", "spool" or "failed" (see _send)."""
         try:
-            if not self._with_retries(lane, lambda: store.log_batch(run_id, m, p, t)):
+            if not self._with_retries(lane, call):
                 return "spool"
         except Exception as exc:  # noqa: BLE001 - reported and counted, never raised here
             self._fail(lane, run_id, exc, n)

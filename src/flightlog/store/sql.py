@@ -6,9 +6,12 @@ How it stays fast and safe:
 - SQLite runs in WAL mode with synchronous=NORMAL, a 30 s busy timeout and foreign keys on, and
   every write transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
   timeout instead of failing with SQLITE_BUSY when a read lock cannot be upgraded;
-- `log_batch` is one transaction: the history goes in with a single executemany of tuples
-  (psycopg2's execute_values on PostgreSQL), and latest_metrics gets one upsert per key,
-  computed in Python first;
+- `log_batch` is one transaction. On SQLite the history goes in as a few large multi-row
+  INSERTs that take (key, value, timestamp, step) tuples as they are (SQLite itself encodes NaN
+  and clips infinities) and latest_metrics is refreshed from the history's index with one more
+  statement; elsewhere the rows are built in Python and sent with COPY (PostgreSQL) or
+  executemany, with one upsert per key computed in Python. `log_metric_points` is the logging
+  queue's way in: the same, from tuples whose types the client already checked;
 - search filters and order_by are compiled to SQL (`flightlog.store.sql_search`);
 - transient database trouble (locked, busy, connection lost, deadlock) is raised as
   StoreUnavailableError so the logging queue retries it; other errors keep their class.
@@ -29,7 +32,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import chain
+from itertools import chain, starmap
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,11 @@ DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
 SEARCH_MAX_RESULTS = 50_000
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# WAL pages (4 KiB each) after which a commit checkpoints by itself; SQLite's default is 1000.
+# A checkpoint writes and fsyncs the database file: tens of ms for a few MB. The logging queue
+# checkpoints whenever it runs out of work (SqlStore.checkpoint), so this bound only matters
+# under sustained logging, and a flush rarely waits on checkpoint I/O.
+SQLITE_WAL_AUTOCHECKPOINT = 10_000
 
 # Execution option read by the SQLite "begin" hook: how to open the transaction.
 _SQLITE_BEGIN = "flightlog_sqlite_begin"
@@ -97,8 +105,12 @@ _MAX_INT32 = 2**31 - 1
 _EXPERIMENT_ID = re.compile(r"^\d{1,10}$")
 
 _METRIC_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
-# Rows per multi-row INSERT on SQLite: 500 x 6 bound values stays far below SQLite's limit.
-_SQLITE_ROWS_PER_STATEMENT = 500
+# Rows per multi-row INSERT on SQLite: a batch goes in as pages of the most rows that the
+# connection's bound-value limit allows (up to this many), the rest as one page of 16, 64, 256,
+# 1024 or 4096 rows padded with NULL rows, which `LIMIT ?` leaves out. So a connection prepares
+# a handful of statements (once, ~0.6 us a row) and hands the GIL over once per page.
+_SQLITE_MAX_PAGE = 4096
+_SQLITE_POINT_FIELDS = 4  # bound values per row: key, value, timestamp, step
 
 # Lower-cased fragments of driver messages that mean "try again later".
 _TRANSIENT_MESSAGES = (
@@ -262,7 +274,8 @@ class _Statements:
         )
         self.history_order = f" ORDER BY {step}, {ts}, id"
         self.insert_metrics = self._insert("metrics", cols, 6)
-        self._page_sql: dict[int, str] = {}
+        self._page_sql: dict[tuple[str, int], str] = {}
+        self._sqlite_pages: list[int] | None = None
         self.copy_metrics = f"COPY metrics ({cols}) FROM STDIN"
         self.insert_params = self._insert("params", f"run_uuid, {q('key')}, {q('value')}", 3)
 
@@ -283,12 +296,13 @@ class _Statements:
                 + f" ON DUPLICATE KEY UPDATE {value} = VALUES({value})"
             )
         else:
-            self.upsert_latest = self._insert("latest_metrics", cols, 6) + (
+            self.latest_conflict = (
                 f" ON CONFLICT (run_uuid, {key}) DO UPDATE SET {value} = excluded.{value},"
                 f" {ts} = excluded.{ts}, {step} = excluded.{step}, {nan} = excluded.{nan}"
                 f" WHERE excluded.{step} > latest_metrics.{step} OR (excluded.{step} ="
                 f" latest_metrics.{step} AND excluded.{ts} >= latest_metrics.{ts})"
             )
+            self.upsert_latest = self._insert("latest_metrics", cols, 6) + self.latest_conflict
             self.upsert_tags = (
                 self._insert("tags", f"run_uuid, {key}, {value}", 3)
                 + f" ON CONFLICT (run_uuid, {key}) DO UPDATE SET {value} = excluded.{value}"
@@ -298,12 +312,20 @@ class _Statements:
         values = "%s" if self.values_template else "(" + ", ".join([self.ph] * n) + ")"
         return f"INSERT INTO {table} ({columns}) VALUES {values}"
 
-    def insert_metric_rows(self, conn: sa.Connection, rows: list[tuple]) -> None:
-        """Append history rows: COPY on PostgreSQL (2-3x execute_values), multi-row VALUES on
-        SQLite, executemany elsewhere (PyMySQL already rewrites it into multi-row VALUES)."""
+    def insert_points(self, conn: sa.Connection, run_id: str, points: Sequence[tuple]) -> None:
+        """Append (key, value, timestamp, step) points to the run's history and bring
+        latest_metrics up to date, inside the caller's transaction."""
         if self.family == "sqlite":
-            self._insert_sqlite_pages(conn, rows)
+            self._insert_sqlite_points(conn, run_id, points)
             return
+        rows, latest = _metric_rows(run_id, points, self.false, self.true)
+        self.insert_metric_rows(conn, rows)
+        # Sorted keys: concurrent batches lock rows in one order (no deadlock).
+        self.executemany(conn, self.upsert_latest, sorted(latest.values(), key=itemgetter(1)))
+
+    def insert_metric_rows(self, conn: sa.Connection, rows: list[tuple]) -> None:
+        """Append history rows on PostgreSQL (COPY, 2-3x execute_values) or MySQL (executemany:
+        PyMySQL already rewrites it into multi-row VALUES)."""
         if self.family != "postgresql":
             self.executemany(conn, self.insert_metrics, rows)
             return
@@ -324,27 +346,73 @@ class _Statements:
         finally:
             cursor.close()
 
-    def _insert_sqlite_pages(self, conn: sa.Connection, rows: list[tuple]) -> None:
-        # sqlite3's executemany steps the statement once per row and releases the GIL each
-        # time; one statement per page of rows is ~30% faster and lets the training thread run.
-        page = _SQLITE_ROWS_PER_STATEMENT
-        cursor = conn.connection.cursor()
-        try:
-            for start in range(0, len(rows), page):
-                chunk = rows[start : start + page]
-                cursor.execute(self._sqlite_page_sql(len(chunk)), list(chain.from_iterable(chunk)))
-        finally:
-            cursor.close()
+    def _insert_sqlite_points(
+        self, conn: sa.Connection, run_id: str, points: Sequence[tuple]
+    ) -> None:
+        # The logging queue's writer runs this while the training thread runs Python code, and
+        # every statement hands the GIL over: taking it back can cost a whole switch interval
+        # (5 ms). So the points go in unconverted, in few large statements, and SQLite does the
+        # per-row work (NaN and infinity encoding, the newest point per key) without the GIL.
+        pages = self._sqlite_page_sizes(conn.connection.dbapi_connection)
+        for chunk, size in _paged(points, pages):
+            params: list[Any] = [run_id]
+            params += chain.from_iterable(chunk)
+            params += [None] * ((size - len(chunk)) * _SQLITE_POINT_FIELDS)
+            params.append(len(chunk))
+            conn.exec_driver_sql(self._sqlite_page_sql("points", size), tuple(params))
+        keys = list(set(map(itemgetter(0), points)))
+        for chunk, size in _paged(keys, pages):
+            params = [run_id, *chunk, *[None] * (size - len(chunk))]
+            conn.exec_driver_sql(self._sqlite_page_sql("latest", size), tuple(params))
 
-    def _sqlite_page_sql(self, n_rows: int) -> str:
-        sql = self._page_sql.get(n_rows)
+    def _sqlite_page_sizes(self, dbapi_connection: Any) -> list[int]:
+        """Page sizes, smallest first, within the connection's limit on bound values."""
+        if self._sqlite_pages is None:
+            import sqlite3
+
+            getlimit = getattr(dbapi_connection, "getlimit", None)  # Python 3.11+
+            if getlimit is not None:
+                limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            else:  # the compiled-in default: 999 before SQLite 3.32
+                limit = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+            largest = min(_SQLITE_MAX_PAGE, (limit - 2) // _SQLITE_POINT_FIELDS)
+            self._sqlite_pages = [n for n in (16, 64, 256, 1024, 4096) if n < largest]
+            self._sqlite_pages.append(largest)
+        return self._sqlite_pages
+
+    def _sqlite_page_sql(self, kind: str, n_rows: int) -> str:
+        sql = self._page_sql.get((kind, n_rows))
         if sql is None:
-            row = "(" + ", ".join(["?"] * len(_METRIC_COLUMNS)) + ")"
-            cols = ", ".join(self.q(c) for c in _METRIC_COLUMNS)
-            sql = f"INSERT INTO metrics ({cols}) VALUES " + ", ".join([row] * n_rows)
-            if len(self._page_sql) < 64:  # full pages plus a few remainder sizes
-                self._page_sql[n_rows] = sql
+            sql = self._page_sql[(kind, n_rows)] = self._build_sqlite_page_sql(kind, n_rows)
         return sql
+
+    def _build_sqlite_page_sql(self, kind: str, n_rows: int) -> str:
+        q = self.q
+        cols = ", ".join(q(c) for c in _METRIC_COLUMNS)
+        if kind == "points":
+            # ?1 is the run id, then (key, value, timestamp, step) rows, then how many of them
+            # are real (the rest is padding). SQLite binds a NaN as NULL: it is stored as 0.0
+            # with is_nan set. Infinities are clipped to +/-float max, as MLflow stores them.
+            # (A WHERE clause would do for the padding, but makes preparing quadratic.)
+            fmax = repr(_FLOAT_MAX)
+            value = f"coalesce(max(min(column2, {fmax}), -{fmax}), 0.0)"
+            rows = ", ".join(["(?, ?, ?, ?)"] * n_rows)
+            return (
+                f"INSERT INTO metrics ({cols}) SELECT ?1, column1, {value}, column3, column4,"
+                f" column2 IS NULL FROM (VALUES {rows}) LIMIT ?"
+            )
+        # The newest point of each key (greatest step, then timestamp, then id: the later of
+        # two equal points wins), found at the end of the history index.
+        step, ts, key = q("step"), q("timestamp"), q("key")
+        newest = (
+            f"SELECT id FROM metrics WHERE run_uuid = ?1 AND {key} = k.column1"
+            f" ORDER BY {step} DESC, {ts} DESC, id DESC LIMIT 1"
+        )
+        keys = ", ".join(["(?)"] * n_rows)
+        return (
+            f"INSERT INTO latest_metrics ({cols}) SELECT {cols} FROM metrics"
+            f" WHERE id IN (SELECT ({newest}) FROM (VALUES {keys}) AS k)" + self.latest_conflict
+        )
 
     def executemany(self, conn: sa.Connection, sql: str, rows: list[tuple]) -> None:
         if not rows:
@@ -496,6 +564,16 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
                 insert_experiment_zero(conn, row)
         except IntegrityError:
             pass  # another process created it first
+
+    def checkpoint(self) -> None:
+        """Copy the pages the SQLite WAL holds into the database file, without waiting for
+        other connections (PASSIVE); nothing for other databases. The logging queue calls it
+        when it runs out of work, so that commits seldom pay for checkpoints."""
+        engine = self.engine
+        if engine.dialect.name != "sqlite" or self._memory_lock is not None:
+            return
+        with _translated(self), engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         with self._engine_lock:
@@ -873,7 +951,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
     ) -> None:
         # All the Python work happens before the transaction opens, to keep write locks short.
         sql = self._sql
-        metric_rows, latest = _metric_rows(run_id, metrics, sql.false, sql.true)
+        points = _metric_points(metrics)
         param_values = _param_values(run_id, params)
         tag_values = _tag_values(tags)
         for attempt in range(3):
@@ -891,17 +969,32 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
                                 .where(db.runs.c.run_uuid == run_id)
                                 .values(name=tag_values[RUN_NAME_TAG])
                             )
-                    if metric_rows:
-                        sql.insert_metric_rows(conn, metric_rows)
-                        # Sorted keys: concurrent batches lock rows in one order (no deadlock).
-                        newest = sorted(latest.values(), key=itemgetter(1))
-                        sql.executemany(conn, sql.upsert_latest, newest)
+                    if points:
+                        sql.insert_points(conn, run_id, points)
                 return
             except IntegrityError:
                 # A concurrent writer inserted one of these params between our check and insert;
                 # the retry sees it and either accepts it (same value) or reports the conflict.
                 if attempt == 2 or not param_values:
                     raise
+
+    def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
+        """Append metric points given as (key, value, timestamp, step) tuples, in one
+        transaction: the logging queue's way in, without a Metric object per point. The caller
+        has checked the types (a float value, int timestamp and step: TrackingClient does);
+        keys are validated here, once each."""
+        if not points:
+            return
+        _validate_metric_keys(points)
+        sql = self._sql
+        try:
+            with self._write() as conn:
+                self._check_run_active(conn, run_id)
+                sql.insert_points(conn, run_id, points)
+        except (sa.exc.InterfaceError, sa.exc.ProgrammingError):
+            # The driver could not bind a value (a numpy integer step, say): nothing was
+            # written. The checking path converts what it can and names what it cannot.
+            self.log_batch(run_id, list(starmap(Metric, points)))
 
     def _insert_params(self, conn: sa.Connection, run_id: str, values: dict[str, str]) -> None:
         p = db.params
@@ -1164,6 +1257,7 @@ def _install_sqlite_hooks(engine: sa.Engine, wal: bool) -> None:
                 # In WAL mode NORMAL keeps the database consistent on power loss (the last
                 # commits may roll back) and skips an fsync per commit.
                 cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT}")
         finally:
             cursor.close()
 
@@ -1258,22 +1352,48 @@ def _resolve_run_name(run_name: str | None, tag_values: dict[str, str]) -> str:
     return validate_run_name(name)
 
 
-def _metric_rows(
-    run_id: str, metrics: Iterable[Metric], false: Any = False, true: Any = True
-) -> tuple[list[tuple], dict[str, tuple]]:
-    """The history rows to insert, and the newest row per key (greatest (step, timestamp); the
-    later one wins a tie). This loop is the store's hot path: keep it lean."""
-    rows: list[tuple] = []
-    latest: dict[str, tuple] = {}
-    append = rows.append
-    get_latest = latest.get
-    fmax = _FLOAT_MAX
+def _metric_points(metrics: Iterable[Metric]) -> list[tuple]:
+    """(key, value, timestamp, step) tuples of checked types: a float value, int timestamp and
+    step. Keys are validated once each."""
+    points: list[tuple] = []
+    append = points.append
     for metric in metrics:
         key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
         if type(value) is not float:
             value = _as_float(key, value)
         if type(timestamp) is not int or type(step) is not int:
             timestamp, step = _as_int(key, timestamp, "timestamp"), _as_int(key, step, "step")
+        append((key, value, timestamp, step))
+    _validate_metric_keys(points)
+    return points
+
+
+def _validate_metric_keys(points: Sequence[tuple]) -> None:
+    for key in set(map(itemgetter(0), points)):
+        validate_key(key, "Metric")
+
+
+def _paged(items: Sequence[Any], pages: list[int]) -> Iterator[tuple[Sequence[Any], int]]:
+    """Split items into full pages of the largest size, then the rest, each with the size of
+    the page it goes in (the smallest that holds it)."""
+    largest = pages[-1]
+    for start in range(0, len(items), largest):
+        chunk = items[start : start + largest]
+        yield chunk, next(size for size in pages if size >= len(chunk))
+
+
+def _metric_rows(
+    run_id: str, points: Iterable[tuple], false: Any = False, true: Any = True
+) -> tuple[list[tuple], dict[str, tuple]]:
+    """The history rows to insert (NaN stored as 0.0 with is_nan set, infinities clipped to
+    +/-float max), and the newest row per key (greatest (step, timestamp); the later one wins a
+    tie). This loop is the hot path on PostgreSQL and MySQL: keep it lean."""
+    rows: list[tuple] = []
+    latest: dict[str, tuple] = {}
+    append = rows.append
+    get_latest = latest.get
+    fmax = _FLOAT_MAX
+    for key, value, timestamp, step in points:
         if -fmax <= value <= fmax:  # False for NaN and +/-inf
             row = (run_id, key, value, timestamp, step, false)
         elif value != value:
@@ -1284,8 +1404,6 @@ def _metric_rows(
         newest = get_latest(key)
         if newest is None or step > newest[4] or (step == newest[4] and timestamp >= newest[3]):
             latest[key] = row
-    for key in latest:
-        validate_key(key, "Metric")
     return rows, latest
 
 
