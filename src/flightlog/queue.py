@@ -63,6 +63,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import starmap
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from flightlog.entities import Metric, Param, RunTag
@@ -77,6 +78,7 @@ _BATCH = object()
 _FLUSH = object()
 _END = object()
 
+_metric_fields = attrgetter("key", "value", "timestamp", "step")
 _DEFAULT_QUEUE_SIZE = 200_000  # items; about 30 MB of tuples at worst
 _DRAIN_LIMIT = 50_000  # items taken per writer cycle
 _WAKE_BATCH = 5_000  # items that wake the writer before its window is over
@@ -298,11 +300,12 @@ class LoggingQueue:
         sid = id(store)
         if sid not in self._stores:
             self._stores[sid] = store
-        # Metrics travel as plain tuples, which the garbage collector stops tracking: a queue
-        # full of Metric objects makes every collection (in the caller's thread) slower.
-        points = tuple([(m.key, m.value, m.timestamp, m.step) for m in metrics])
+        # Everything travels in tuples of plain values, which the garbage collector stops
+        # tracking: a long queue of tracked objects (Metric objects, lists) makes collections
+        # in every thread slower, and brings on full ones.
+        points = tuple(map(_metric_fields, metrics))
         q = self._q
-        q.append((sid, run_id, _BATCH, points, list(params), list(tags)))
+        q.append((sid, run_id, _BATCH, points, tuple(params), tuple(tags)))
         self._batched += len(points)  # a lost update only wakes the writer early or late
         if len(q) >= self._wake_len or self._batched >= self._wake_len:
             self._pressure()
