@@ -9,8 +9,9 @@ within the store's `max_*_per_batch` limits). Batches are cut by size and by a s
 The writer competes with the training thread for the GIL, so it does little per point: points
 stay (key, value, timestamp, step) tuples, and a store with ``log_metric_points(run_id, points)``
 (SqlStore) takes them as they are. Other stores, the journal and the spool get Metric objects.
-When the writer runs out of work it calls ``checkpoint()`` on the local stores it wrote to (SQLite
-copies its write-ahead log into the database file), so that work stays out of later flushes.
+When the writer runs out of work it calls ``checkpoint()`` on each local store that took 10,000
+entities or more since the last time (SQLite copies its write-ahead log into the database file),
+so that this I/O stays out of the commits that later flushes wait for.
 
 Interface (used by TrackingClient):
 - ``submit_metric(store, run_id, key, value, timestamp, step)``: the hot path, a tuple append;
@@ -79,6 +80,9 @@ _FLUSH = object()
 _END = object()
 
 _metric_fields = attrgetter("key", "value", "timestamp", "step")
+# Entities written to a store before the idle writer calls its checkpoint(): a SQLite checkpoint
+# syncs the database file, which is not worth doing for every small batch.
+_TIDY_AFTER = 10_000
 _DEFAULT_QUEUE_SIZE = 200_000  # items; about 30 MB of tuples at worst
 _DRAIN_LIMIT = 50_000  # items taken per writer cycle
 _WAKE_BATCH = 5_000  # items that wake the writer before its window is over
@@ -270,8 +274,8 @@ class LoggingQueue:
         self._held_for_fork: list[threading.Lock] = []
         # Stores by id(), for the ids queue items carry (kept alive here so ids stay unique).
         self._stores: dict[int, Any] = {}
-        # Local stores written since the writer last ran out of work (see _tidy).
-        self._written: set[Any] = set()
+        # Entities written to each local store since its last upkeep (see _tidy).
+        self._written: dict[Any, int] = {}
 
     # --- the caller side -------------------------------------------------------------------
     def submit_metric(
@@ -537,7 +541,7 @@ class LoggingQueue:
             self._replay(lane)
         q = self._q
         if not q and not self._flush_pending:
-            if self._written and self._deadline is None:  # (not while the process exits)
+            if self._tidy_due() and self._deadline is None:  # (not while the process exits)
                 self._tidy()
                 return  # look again: more may have come meanwhile
             timeout = None
@@ -556,12 +560,17 @@ class LoggingQueue:
     def _backlog(self) -> int:
         return len(self._q) + self._batched
 
+    def _tidy_due(self) -> bool:
+        return any(n >= _TIDY_AFTER for n in self._written.values())
+
     def _tidy(self) -> None:
-        """Out of work: let the stores written to do their upkeep (a SQLite checkpoint) now,
-        rather than inside a commit that a flush waits for."""
+        """Out of work: let the stores that took a good amount of data do their upkeep (a
+        SQLite checkpoint) now, rather than inside a commit that a flush waits for."""
         lane = self._local
-        while self._written:
-            store = self._written.pop()
+        for store, n in list(self._written.items()):
+            if n < _TIDY_AFTER:
+                continue
+            del self._written[store]
             checkpoint = getattr(store, "checkpoint", None)
             if checkpoint is None:
                 continue
@@ -684,7 +693,7 @@ class LoggingQueue:
                 self._spool(lane, store, run_id, records, group)
                 return
         group.done = True
-        self._written.add(store)
+        self._wrote(store, group.size)
 
     def _write_points(self, group: _Group) -> bool:
         """The fast path: metric points only, to a local store that takes them as tuples.
@@ -707,8 +716,11 @@ class LoggingQueue:
             self._spool(self._local, store, run_id, records, group)
         else:
             group.done = True
-            self._written.add(store)
+            self._wrote(store, len(points))
         return True
+
+    def _wrote(self, store: Any, n: int) -> None:
+        self._written[store] = self._written.get(store, 0) + n
 
     def _write_end(self, request: _EndRequest) -> None:
         if self._journaled(request.store):
