@@ -311,9 +311,10 @@ class LoggingQueue:
         sid = id(store)
         if sid not in self._stores:
             self._stores[sid] = store
-        # Everything travels in tuples of plain values, which the garbage collector stops
-        # tracking: a long queue of tracked objects (Metric objects, lists) makes collections
-        # in every thread slower, and brings on full ones.
+        # Points travel as tuples of plain values, in an item of tuples: the garbage collector
+        # stops tracking all of it (params and tags aside). A long queue of tracked objects
+        # (Metric objects, lists) makes collections in every thread slower and brings on full
+        # ones.
         points = tuple(map(_metric_fields, metrics))
         q = self._q
         q.append((sid, run_id, _BATCH, points, tuple(params), tuple(tags)))
