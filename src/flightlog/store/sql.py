@@ -1253,7 +1253,7 @@ def _install_sqlite_hooks(engine: sa.Engine, wal: bool) -> None:
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
             if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
                 # In WAL mode NORMAL keeps the database consistent on power loss (the last
                 # commits may roll back) and skips an fsync per commit.
                 cursor.execute("PRAGMA synchronous = NORMAL")
@@ -1265,6 +1265,23 @@ def _install_sqlite_hooks(engine: sa.Engine, wal: bool) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode = WAL, retried while the database is locked: SQLite answers at once,
+    without waiting on its busy timeout, when another process holds the file's lock at that
+    moment (processes opening one new store together, or one closing it)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as exc:  # sqlite3.OperationalError, from the driver itself
+            if "database is locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 @contextmanager
