@@ -41,6 +41,11 @@ class ActiveRun(Run):
     def __init__(self, run: Run):
         super().__init__(run.info, run.data, run.inputs)
 
+    @property
+    def _info(self):
+        # MLflow's private name for `info`; MLflow's own examples read `run._info.run_id`.
+        return self.info
+
     def __enter__(self) -> ActiveRun:
         return self
 
