@@ -24,9 +24,13 @@ def get_artifact_repository(
                 f"Artifact URI {artifact_uri!r} is not supported yet"
             ) from exc
         return HttpArtifactRepository(artifact_uri, tracking_uri)
+    if scheme == "s3":
+        from flightlog.artifacts.s3 import S3ArtifactRepository
+
+        return S3ArtifactRepository(artifact_uri)
     raise UnsupportedUriError(
         f"Unsupported artifact URI {artifact_uri!r}: flightlog handles local paths, file://, "
-        "mlflow-artifacts:/ and http(s):// artifact locations"
+        "mlflow-artifacts:/, http(s):// and s3:// artifact locations"
     )
 
 

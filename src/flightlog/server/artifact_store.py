@@ -163,10 +163,13 @@ class ArtifactDestination:
         if not rel:
             raise InvalidParameterError("Refusing to delete the whole artifact root")
         if self.local_root is None:
-            raise InvalidParameterError(
-                f"Deleting artifacts is supported for local destinations only, not "
-                f"{self.destination!r}"
-            )
+            delete = getattr(self.repo, "delete_artifacts", None)
+            if delete is None:
+                raise InvalidParameterError(
+                    f"Deleting artifacts is not supported for {self.destination!r}"
+                )
+            delete(rel)
+            return
         path = self.local_path(rel)
         if path.is_dir():
             shutil.rmtree(path)
