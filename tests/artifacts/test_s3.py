@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -64,14 +65,17 @@ def test_upload_list_download_delete(bucket, s3, tmp_path):
         ("notes", True, None),
     ]
     inner = repo.list_artifacts("nested")
-    assert [(i.path, i.is_dir) for i in inner] == [("nested/b.json", False), ("nested/deeper", True)]
+    assert [(i.path, i.is_dir) for i in inner] == [
+        ("nested/b.json", False),
+        ("nested/deeper", True),
+    ]
     assert repo.list_artifacts("missing") == []
 
     one = repo.download_artifacts("a.txt", str(tmp_path / "dl1"))
-    assert open(one).read() == "alpha"
+    assert Path(one).read_text() == "alpha"
     folder = repo.download_artifacts("nested", str(tmp_path / "dl2"))
-    assert open(os.path.join(folder, "b.json")).read() == '{"b": 1}'
-    assert open(os.path.join(folder, "deeper", "c.bin"), "rb").read() == bytes(range(256))
+    assert Path(folder, "b.json").read_text() == '{"b": 1}'
+    assert Path(folder, "deeper", "c.bin").read_bytes() == bytes(range(256))
     whole = repo.download_artifacts("", str(tmp_path / "dl3"))
     assert sorted(os.listdir(whole)) == ["a.txt", "nested", "notes"]
     with pytest.raises(ResourceNotFoundError, match="missing.txt"):
@@ -146,7 +150,7 @@ def test_fluent_api_on_an_s3_experiment(bucket, s3, tmp_path):
     listed = flightlog.MlflowClient().list_artifacts(run.info.run_id, "config")
     assert [i.path for i in listed] == ["config/params.json"]
     path = flightlog.MlflowClient().download_artifacts(run.info.run_id, "log.txt", str(tmp_path))
-    assert open(path).read() == "done"
+    assert Path(path).read_text() == "done"
 
 
 def test_server_proxies_artifacts_to_s3(bucket, s3, s3_env, tmp_path):
@@ -172,4 +176,4 @@ def test_server_proxies_artifacts_to_s3(bucket, s3, s3_env, tmp_path):
         listed = client.list_artifacts(run.info.run_id, "tree/sub")
         assert sorted(i.path for i in listed) == ["tree/sub/b.json", "tree/sub/deeper"]
         out = client.download_artifacts(run.info.run_id, "tree/sub/deeper/c.bin", str(tmp_path))
-        assert open(out, "rb").read() == bytes(range(256))
+        assert Path(out).read_bytes() == bytes(range(256))

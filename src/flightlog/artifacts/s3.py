@@ -114,7 +114,9 @@ class S3ArtifactRepository(ArtifactRepository):
             if code in ("404", "NoSuchKey", "NotFound"):
                 raise ResourceNotFoundError(f"{what}: not found in s3://{self.bucket}") from exc
             if code == "NoSuchBucket":
-                raise ResourceNotFoundError(f"{what}: bucket {self.bucket!r} does not exist") from exc
+                raise ResourceNotFoundError(
+                    f"{what}: bucket {self.bucket!r} does not exist"
+                ) from exc
             if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
                 raise StoreUnavailableError(f"{what}: S3 answered {code}") from exc
             raise InvalidParameterError(f"{what}: S3 refused the request ({code})") from exc
@@ -155,7 +157,9 @@ class S3ArtifactRepository(ArtifactRepository):
         key = self._key(rel)
         keys = [key] if self._exists(key) else [o["Key"] for o in self._objects(key + "/")]
         if not keys:
-            raise ResourceNotFoundError(f"Artifact {rel!r} does not exist under {self.artifact_uri}")
+            raise ResourceNotFoundError(
+                f"Artifact {rel!r} does not exist under {self.artifact_uri}"
+            )
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
             batch = [{"Key": k} for k in keys[start : start + 1000]]
             self._call(
