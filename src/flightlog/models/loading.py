@@ -32,14 +32,21 @@ def load_model(
 ) -> PyFuncModel:
     """The model at `model_uri` behind `predict(data, params=None)`, with signature checks.
 
-    Arguments are MLflow's (`suppress_warnings` and `model_config` are accepted for
-    compatibility; flightlog's loaders take no config)."""
+    Arguments are MLflow's (`suppress_warnings` is accepted for compatibility; `model_config`
+    reaches custom python models through `context.model_config`)."""
     path = download_model(model_uri, dst_path, tracking_uri)
-    return load_pyfunc_from_folder(path)
+    return load_pyfunc_from_folder(path, model_config)
 
 
-def load_pyfunc_from_folder(path: str) -> PyFuncModel:
+def load_pyfunc_from_folder(path: str, model_config: dict[str, Any] | None = None) -> PyFuncModel:
     meta = Model.load(path)
+    pyfunc_conf = meta.flavors.get(PYFUNC_FLAVOR, {})
+    from flightlog.models import python_model
+
+    if python_model.is_python_model_conf(pyfunc_conf):
+        # A custom PythonModel (MLflow's or flightlog's): flightlog's own loader, no mlflow needed.
+        raw = python_model.FLAVOR.load(path, pyfunc_conf, model_config)
+        return PyFuncModel(meta, raw.predict, raw, PYFUNC_FLAVOR, path)
     flavor = _pyfunc_flavor(meta)
     if flavor is not None:
         raw = flavor.load(path, meta.flavors[flavor.name])

@@ -38,7 +38,8 @@ class PyFuncModel:
 
     @property
     def model_config(self) -> dict[str, Any]:
-        return dict(self._meta.flavors.get(PYFUNC_FLAVOR, {}).get("model_config") or {})
+        conf = self._meta.flavors.get(PYFUNC_FLAVOR, {})
+        return dict(conf.get("config") or conf.get("model_config") or {})  # MLflow: "config"
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """The model's prediction for `data`, after checking it against the signature."""
