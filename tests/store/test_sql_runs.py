@@ -393,7 +393,7 @@ def test_history_keeps_every_point_in_order(store, run_id):
             Metric("m", 2.0, 100, 1),
             Metric("m", 3.0, 200, 1),
             Metric("m", 4.0, 200, 1),  # same step and time: insertion order
-            Metric("m", 4.0, 200, 1),  # an exact duplicate is kept too
+            Metric("m", 4.0, 200, 1),  # an exact duplicate is the same point: stored once
             Metric("other", 9.0, 1, 0),
         ],
     )
@@ -403,7 +403,6 @@ def test_history_keeps_every_point_in_order(store, run_id):
         (0, 50, 5.0),
         (1, 100, 2.0),
         (1, 200, 3.0),
-        (1, 200, 4.0),
         (1, 200, 4.0),
         (1, 200, 6.0),
         (2, 300, 1.0),

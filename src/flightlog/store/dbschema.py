@@ -7,8 +7,9 @@ needs a new migration there.
 
 Table and column names follow MLflow's schema so people who know it can read ours. Differences,
 all for speed or correctness:
-- `metrics` has an autoincrement `id` primary key: every logged point is kept (MLflow drops exact
-  duplicates) and insertion order breaks ties in the history;
+- `metrics` has an autoincrement `id` primary key (insertion order breaks ties in the history)
+  and a unique index on the whole point: a point identical in (run, key, step, timestamp, value)
+  to a stored one is the same point and is not stored twice, as in MLflow (migration 0003);
 - `latest_metrics` is kept up to date in the same transaction as `metrics`, so run pages and
   metric filters never scan the history;
 - on MySQL/MariaDB every table uses the binary utf8mb4 collation, so keys and names compare
@@ -117,9 +118,11 @@ metrics = sa.Table(
     sa.Column("timestamp", sa.BigInteger, nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("is_nan", sa.Boolean, nullable=False),
-    # get_metric_history: WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, id
-    # (SQLite and InnoDB append the row id to index entries: the full order comes from here)
-    sa.Index("ix_metrics_run_key_step_time", "run_uuid", "key", "step", "timestamp"),
+    # Identical points are one point (inserts skip a conflict on this index); it also serves
+    # get_metric_history: WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp, id.
+    sa.Index(
+        "ux_metrics_point", "run_uuid", "key", "step", "timestamp", "value", "is_nan", unique=True
+    ),
     **MYSQL_TABLE_OPTIONS,
 )
 

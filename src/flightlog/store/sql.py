@@ -12,8 +12,13 @@ How it stays fast and safe:
   statement; elsewhere the rows are built in Python and sent with COPY (PostgreSQL) or
   executemany, with one upsert per key computed in Python. `log_metric_points` is the logging
   queue's way in: the same, from tuples whose types the client already checked;
+- a point identical to a stored one (run, key, step, timestamp, value; NaN equals NaN here) is
+  the same point: the unique index ux_metrics_point makes re-sent points no-ops (ON CONFLICT DO
+  NOTHING; MySQL's ON DUPLICATE KEY UPDATE id = id; on PostgreSQL, COPY in a savepoint and the
+  conflict-skipping INSERT only when COPY meets a stored point). The latest point of a key is
+  the greatest (step, timestamp, value), as in MLflow, whatever order points arrive in;
 - search filters and order_by are compiled to SQL (`flightlog.store.sql_search`);
-- transient database trouble (locked, busy, connection lost, deadlock) is raised as
+- transient database trouble (locked, busy, connection lost, deadlock, disk full) is raised as
   StoreUnavailableError so the logging queue retries it; other errors keep their class.
 """
 
@@ -273,22 +278,37 @@ class _Statements:
             f" OR ({ts} = {ph} AND id > {ph}))))"
         )
         self.history_order = f" ORDER BY {step}, {ts}, id"
-        self.insert_metrics = self._insert("metrics", cols, 6)
+        # An identical point (the whole row but the id) is the same point: the unique index
+        # ux_metrics_point turns a re-sent one into a no-op. MySQL's "update nothing" form, not
+        # INSERT IGNORE, which would also turn bad values into warnings.
+        skip = " ON CONFLICT DO NOTHING"
+        if self.family == "mysql":
+            skip = " ON DUPLICATE KEY UPDATE id = id"
+        self.insert_metrics = self._insert("metrics", cols, 6) + skip
         self._page_sql: dict[tuple[str, int], str] = {}
         self._sqlite_pages: list[int] | None = None
         self.copy_metrics = f"COPY metrics ({cols}) FROM STDIN"
         self.insert_params = self._insert("params", f"run_uuid, {q('key')}, {q('value')}", 3)
 
+        # The latest point of a key is the greatest (step, timestamp, value, is_nan), as in
+        # MLflow (a NaN counts as its stored 0.0): an order-independent rule, so a re-sent or
+        # reordered batch never changes which point is latest, on any backend.
         if self.family == "mysql":
-            newer = (
-                f"(VALUES({step}) > {step} OR (VALUES({step}) = {step} AND VALUES({ts}) >= {ts}))"
-            )
-            # MySQL applies the assignments left to right and later ones see earlier results, so
-            # step goes last: GREATEST gives the right step whether or not the point is newer.
+
+            def newer(*names: str) -> str:
+                new = ", ".join(f"VALUES({n})" for n in names)
+                return f"({new}) >= ({', '.join(names)})"
+
+            # MySQL applies the assignments left to right and later ones see earlier results.
+            # So is_nan goes first (compared on the whole old point), then value, timestamp and
+            # step, each compared on the columns not yet assigned: where a shorter comparison
+            # differs from the whole one, the old and new values are equal and it does not
+            # matter which is kept. GREATEST gives the right step either way.
             self.upsert_latest = self._insert("latest_metrics", cols, 6) + (
-                f" ON DUPLICATE KEY UPDATE {value} = IF({newer}, VALUES({value}), {value}),"
-                f" {nan} = IF({newer}, VALUES({nan}), {nan}),"
-                f" {ts} = IF({newer}, VALUES({ts}), {ts}),"
+                f" ON DUPLICATE KEY UPDATE"
+                f" {nan} = IF({newer(step, ts, value, nan)}, VALUES({nan}), {nan}),"
+                f" {value} = IF({newer(step, ts, value)}, VALUES({value}), {value}),"
+                f" {ts} = IF({newer(step, ts)}, VALUES({ts}), {ts}),"
                 f" {step} = GREATEST({step}, VALUES({step}))"
             )
             self.upsert_tags = (
@@ -299,8 +319,9 @@ class _Statements:
             self.latest_conflict = (
                 f" ON CONFLICT (run_uuid, {key}) DO UPDATE SET {value} = excluded.{value},"
                 f" {ts} = excluded.{ts}, {step} = excluded.{step}, {nan} = excluded.{nan}"
-                f" WHERE excluded.{step} > latest_metrics.{step} OR (excluded.{step} ="
-                f" latest_metrics.{step} AND excluded.{ts} >= latest_metrics.{ts})"
+                f" WHERE (excluded.{step}, excluded.{ts}, excluded.{value}, excluded.{nan}) >="
+                f" (latest_metrics.{step}, latest_metrics.{ts}, latest_metrics.{value},"
+                f" latest_metrics.{nan})"
             )
             self.upsert_latest = self._insert("latest_metrics", cols, 6) + self.latest_conflict
             self.upsert_tags = (
@@ -319,16 +340,18 @@ class _Statements:
             self._insert_sqlite_points(conn, run_id, points)
             return
         rows, latest = _metric_rows(run_id, points, self.false, self.true)
-        self.insert_metric_rows(conn, rows)
+        if self.family != "postgresql" or not self._copy_metric_rows(conn, rows):
+            self.executemany(conn, self.insert_metrics, rows)
         # Sorted keys: concurrent batches lock rows in one order (no deadlock).
         self.executemany(conn, self.upsert_latest, sorted(latest.values(), key=itemgetter(1)))
 
-    def insert_metric_rows(self, conn: sa.Connection, rows: list[tuple]) -> None:
-        """Append history rows on PostgreSQL (COPY, 2-3x execute_values) or MySQL (executemany:
-        PyMySQL already rewrites it into multi-row VALUES)."""
-        if self.family != "postgresql":
-            self.executemany(conn, self.insert_metrics, rows)
-            return
+    def _copy_metric_rows(self, conn: sa.Connection, rows: list[tuple]) -> bool:
+        """Append history rows on PostgreSQL with COPY (2-3x execute_values), inside a
+        savepoint; False, with nothing written, when a row is already stored (COPY has no
+        "on conflict"): the caller then inserts them skipping the ones already there. Elsewhere
+        (MySQL) executemany does it: PyMySQL rewrites it into multi-row VALUES."""
+        from psycopg2.errors import UniqueViolation
+
         # COPY's text format: tab-separated, backslash escapes. Keys are validated (no tabs,
         # newlines or backslashes reach here) but escape anyway, once per distinct key.
         escaped: dict[str, str] = {}
@@ -342,7 +365,14 @@ class _Statements:
             )
         cursor = conn.connection.cursor()
         try:
-            cursor.copy_expert(self.copy_metrics, io.StringIO("".join(lines)))
+            cursor.execute("SAVEPOINT flightlog_copy")
+            try:
+                cursor.copy_expert(self.copy_metrics, io.StringIO("".join(lines)))
+            except UniqueViolation:
+                cursor.execute("ROLLBACK TO SAVEPOINT flightlog_copy")
+                return False
+            cursor.execute("RELEASE SAVEPOINT flightlog_copy")
+            return True
         finally:
             cursor.close()
 
@@ -397,16 +427,18 @@ class _Statements:
             fmax = repr(_FLOAT_MAX)
             value = f"coalesce(max(min(column2, {fmax}), -{fmax}), 0.0)"
             rows = ", ".join(["(?, ?, ?, ?)"] * n_rows)
+            # "WHERE true": SQLite's rule against reading the upsert's ON as a join's.
             return (
                 f"INSERT INTO metrics ({cols}) SELECT ?1, column1, {value}, column3, column4,"
-                f" column2 IS NULL FROM (VALUES {rows}) LIMIT ?"
+                f" column2 IS NULL FROM (VALUES {rows}) WHERE true LIMIT ?"
+                " ON CONFLICT DO NOTHING"
             )
-        # The newest point of each key (greatest step, then timestamp, then id: the later of
-        # two equal points wins), found at the end of the history index.
+        # The latest point of each key (the greatest (step, timestamp, value, is_nan)), found at
+        # the end of the unique history index.
         step, ts, key = q("step"), q("timestamp"), q("key")
         newest = (
-            f"SELECT id FROM metrics WHERE run_uuid = ?1 AND {key} = k.column1"
-            f" ORDER BY {step} DESC, {ts} DESC, id DESC LIMIT 1"
+            f"SELECT id FROM metrics WHERE run_uuid = ?1 AND {key} = k.column1 ORDER BY"
+            f" {step} DESC, {ts} DESC, {q('value')} DESC, {q('is_nan')} DESC LIMIT 1"
         )
         keys = ", ".join(["(?)"] * n_rows)
         return (
@@ -1403,8 +1435,9 @@ def _metric_rows(
     run_id: str, points: Iterable[tuple], false: Any = False, true: Any = True
 ) -> tuple[list[tuple], dict[str, tuple]]:
     """The history rows to insert (NaN stored as 0.0 with is_nan set, infinities clipped to
-    +/-float max), and the newest row per key (greatest (step, timestamp); the later one wins a
-    tie). This loop is the hot path on PostgreSQL and MySQL: keep it lean."""
+    +/-float max), and the latest row per key (the greatest (step, timestamp, stored value,
+    is_nan), the rule of the latest_metrics upserts). This loop is the hot path on PostgreSQL
+    and MySQL: keep it lean."""
     rows: list[tuple] = []
     latest: dict[str, tuple] = {}
     append = rows.append
@@ -1419,7 +1452,11 @@ def _metric_rows(
             row = (run_id, key, fmax if value > 0 else -fmax, timestamp, step, false)
         append(row)
         newest = get_latest(key)
-        if newest is None or step > newest[4] or (step == newest[4] and timestamp >= newest[3]):
+        if (
+            newest is None
+            or step > newest[4]
+            or (step == newest[4] and (timestamp, row[2], row[5]) >= newest[3:1:-1] + newest[5:])
+        ):
             latest[key] = row
     return rows, latest
 
