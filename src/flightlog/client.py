@@ -32,6 +32,7 @@ from flightlog.entities import (
     ViewType,
 )
 from flightlog.exceptions import InvalidParameterError, RunNotActiveError
+from flightlog.history import MetricArrays, MetricHistory
 from flightlog.models.registry_client import RegistryClientMixin
 from flightlog.queue import get_logging_queue
 from flightlog.store import get_store
@@ -311,16 +312,20 @@ class TrackingClient(RegistryClientMixin):
         else:
             self._queue.submit(self._store, run_id, metrics, params, tags)
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
+        """Every point of `key`, as a read-only list-like sequence of Metric (built per item
+        touched; the history itself is held as columns, 24 bytes a point)."""
+        return MetricHistory(key, self.get_metric_history_arrays(run_id, key))
+
+    def get_metric_history_arrays(
+        self, run_id: str, key: str, *, numpy: bool = False
+    ) -> MetricArrays:
+        """The history as columns `(steps, timestamps, values)`, ordered by step, timestamp
+        and insertion: typed arrays, or numpy arrays with `numpy=True`. Several times faster
+        than building a Metric per point."""
         self._queue.flush(run_id)
-        points: list[Metric] = []
-        token = None
-        while True:
-            page = self._store.get_metric_history(run_id, key, page_token=token)
-            points.extend(page)
-            token = getattr(page, "token", None)
-            if not token:
-                return points
+        arrays = self._store.get_metric_history_arrays(run_id, key)
+        return arrays.to_numpy() if numpy else arrays
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         self._check_writable(run_id)

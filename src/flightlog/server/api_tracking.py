@@ -15,11 +15,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from flightlog import validation as v
 from flightlog.entities import Dataset, DatasetInput, Metric, Param, RunTag, ViewType
 from flightlog.exceptions import InvalidParameterError, ResourceNotFoundError
+from flightlog.history import HISTORY_PAGE
 from flightlog.server import schemas as s
 from flightlog.server import wire
 from flightlog.server.batch_parser import parse_log_batch
@@ -305,8 +306,22 @@ def search_runs(req: s.SearchRunsRequest, store: StoreDep) -> Response:
 
 # --- metric history ---------------------------------------------------------------------------
 def _metric_history(req: s.GetMetricHistoryRequest, store) -> Response:
+    run_id = _run_id(req.the_run_id)
+    if req.max_results is None:
+        # Unpaged (what MLflow's client asks for): stream it in pages rather than build one
+        # body for the whole history. The first page is read here, so an unknown run is
+        # still a 404 with error JSON, not a broken stream.
+        def read(token: str | None):
+            return store.get_metric_history(
+                run_id, req.metric_key, max_results=HISTORY_PAGE, page_token=token
+            )
+
+        first = read(req.page_token or None)
+        return StreamingResponse(
+            wire.metric_history_stream(first, read), media_type="application/json"
+        )
     page = store.get_metric_history(
-        _run_id(req.the_run_id),
+        run_id,
         req.metric_key,
         max_results=req.max_results,
         page_token=req.page_token or None,

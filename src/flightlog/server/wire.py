@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import Response
@@ -49,6 +50,32 @@ def _pairs(mapping: dict[str, str]) -> list[dict[str, str]]:
 
 def metric(m: Metric) -> dict[str, Any]:
     return {"key": m.key, "value": _value(m.value), "timestamp": m.timestamp, "step": m.step}
+
+
+def _number_json(v: float) -> str:
+    return repr(v) if math.isfinite(v) else json.dumps(_value(v))
+
+
+def metric_history_stream(first_page, next_page) -> Iterator[bytes]:
+    """`{"metrics": [...]}` written page by page, so an unpaged history of millions of points
+    is sent with the memory of one page. `next_page(token)` reads the page after `token`."""
+    yield b'{"metrics":['
+    page, sep = first_page, ""
+    while True:
+        if page:
+            key = json.dumps(page[0].key, ensure_ascii=False)
+            body = ",".join(
+                f'{{"key":{key},"value":{_number_json(m.value)},'
+                f'"timestamp":{m.timestamp},"step":{m.step}}}'
+                for m in page
+            )
+            yield (sep + body).encode("utf-8")
+            sep = ","
+        token = getattr(page, "token", None)
+        if not token:
+            break
+        page = next_page(token)
+    yield b"]}"
 
 
 def experiment(e: Experiment) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from flightlog.entities import (
     RunTag,
     ViewType,
 )
+from flightlog.history import MetricArrays
 
 
 class AbstractStore(ABC):
@@ -120,6 +121,12 @@ class AbstractStore(ABC):
         page_token: str | None = None,
     ) -> PagedList[Metric]:
         """Every point of one metric, ordered by (step, timestamp, insertion)."""
+
+    def get_metric_history_arrays(self, run_id: str, metric_key: str) -> MetricArrays:
+        """The whole history as columns; stores with a faster path than paging override it."""
+        from flightlog.history import arrays_from_pages
+
+        return arrays_from_pages(self, run_id, metric_key)
 
     @abstractmethod
     def search_runs(

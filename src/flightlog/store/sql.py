@@ -76,6 +76,7 @@ from flightlog.exceptions import (
     RunNotFoundError,
     StoreUnavailableError,
 )
+from flightlog.history import MetricArrays
 from flightlog.store import dbschema as db
 from flightlog.store import migrations, sql_search
 from flightlog.store.base import AbstractStore
@@ -1150,6 +1151,24 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             for _, value, timestamp, step, is_nan in rows
         ]
         return PagedList(history, token)
+
+    def get_metric_history_arrays(self, run_id: str, metric_key: str) -> MetricArrays:
+        """The whole history as typed columns, fetched from one cursor in chunks: no
+        `Metric` object per point, and 24 bytes a point in the result."""
+        from flightlog.history import HISTORY_PAGE, ArrayBuilder
+
+        sql = self._sql
+        builder = ArrayBuilder()
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql.history + sql.history_order, [run_id, metric_key])
+                while rows := cursor.fetchmany(HISTORY_PAGE):
+                    builder.add_rows(rows)
+            finally:
+                cursor.close()
+        return builder.build()
 
     def search_runs(
         self,
