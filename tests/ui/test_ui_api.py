@@ -41,7 +41,9 @@ def client(store, tmp_path):
     settings = ServerSettings.build(
         backend_store_uri=store.db_uri, artifacts_destination=str(tmp_path / "artifacts")
     )
-    with TestClient(create_app(settings, store=store)) as test_client:
+    # A name the Host allow-list accepts (TestClient would send "testserver").
+    app = create_app(settings, store=store)
+    with TestClient(app, base_url="http://localhost") as test_client:
         yield test_client
 
 

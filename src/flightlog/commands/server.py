@@ -28,8 +28,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--auth-token",
-        help="require 'Authorization: Bearer <token>' on every request but /health "
-        "(default: $FLIGHTLOG_SERVER_TOKEN; none means no authentication)",
+        help="require 'Authorization: Bearer <token>' on every request but /health; none "
+        "means no authentication. A token given here is visible to other local users in the "
+        "process list: prefer --auth-token-file or $FLIGHTLOG_SERVER_TOKEN",
+    )
+    parser.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help="read the token from this file (default: $FLIGHTLOG_SERVER_TOKEN_FILE, then "
+        "the token itself from $FLIGHTLOG_SERVER_TOKEN)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        metavar="NAMES",
+        help="comma-separated Host names the server answers to besides localhost, IP "
+        "addresses and the --host address (patterns like '*.example.com' work; '*' accepts "
+        "any). Other names get 403: a guard against DNS rebinding",
+    )
+    parser.add_argument(
+        "--cors-allowed-origins",
+        metavar="ORIGINS",
+        help="comma-separated origins (e.g. https://dash.example.com) whose web pages may "
+        "call the API; default none: CORS is off and cross-origin writes get 403",
     )
     parser.add_argument(
         "--max-json-body-mb",
@@ -72,6 +92,10 @@ def _serve(args: argparse.Namespace) -> int:
         auth_token=args.auth_token,
         max_json_bytes=int(args.max_json_body_mb * MIB),
         max_artifact_bytes=int(args.max_artifact_body_mb * MIB),
+        auth_token_file=args.auth_token_file,
+        bind_host=args.host,
+        allowed_hosts=args.allowed_hosts,
+        cors_allowed_origins=args.cors_allowed_origins,
     )
     if args.workers > 1 and settings.backend_store_uri.startswith("sqlite"):
         print(

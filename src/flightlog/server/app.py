@@ -37,8 +37,9 @@ def build_store(settings: ServerSettings) -> AbstractStore:
 def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> FastAPI:
     from flightlog import __version__
     from flightlog.server.artifact_store import ArtifactDestination
-    from flightlog.server.auth import TokenAuthMiddleware
-    from flightlog.server.errors import install_error_handlers
+    from flightlog.server.auth import SessionStore, TokenAuthMiddleware
+    from flightlog.server.errors import UnhandledErrorMiddleware, install_error_handlers
+    from flightlog.server.guard import RequestGuardMiddleware, default_allowed_hosts
     from flightlog.server.limits import BodySizeLimitMiddleware
 
     tracking_store = store if store is not None else build_store(settings)
@@ -64,6 +65,7 @@ def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> 
     app.state.settings = settings
     app.state.store = tracking_store
     app.state.artifacts = ArtifactDestination(settings.artifacts_destination)
+    app.state.sessions = SessionStore(settings.session_dir)
 
     install_error_handlers(app)
     documented = []
@@ -76,6 +78,8 @@ def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> 
             setup(app)
     _document_models(app, documented)
 
+    # Added first = innermost: an error no handler claims still leaves a reusable connection.
+    app.add_middleware(UnhandledErrorMiddleware)
     # Added last = runs first: authentication before anything reads the body.
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -83,7 +87,16 @@ def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> 
         max_artifact_bytes=settings.max_artifact_bytes,
     )
     if settings.auth_token:
-        app.add_middleware(TokenAuthMiddleware, token=settings.auth_token)
+        app.add_middleware(
+            TokenAuthMiddleware, token=settings.auth_token, sessions=app.state.sessions
+        )
+    # Outermost: a request for another site's name, or a cross-origin write, is refused before
+    # authentication or any handler sees it (flightlog.server.guard).
+    app.add_middleware(
+        RequestGuardMiddleware,
+        allowed_hosts=default_allowed_hosts(settings.bind_host) + settings.allowed_hosts,
+        cors_allowed_origins=settings.cors_allowed_origins,
+    )
     return app
 
 

@@ -49,18 +49,35 @@ def _describe_validation(errors: list[dict[str, Any]]) -> str:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         name = ".".join(loc) or "request body"
         kind = err.get("type", "")
-        if kind == "missing":
+        if kind == "missing" or ("input" in err and err["input"] is None):
+            # null where a value is required counts as missing (proto3 JSON has no null)
             parts.append(f"Missing value for required parameter '{name}'.")
         elif kind == "json_invalid":
             parts.append(f"Malformed JSON in the request body: {err.get('msg', '')}.")
+        elif kind == "value_error" and not loc:
+            # a whole-body check (e.g. run_id or run_uuid required) words its own message
+            parts.append(str(err.get("msg", "")).removeprefix("Value error, "))
         else:
-            shown = repr(err.get("input"))
+            # MLflow's wording, value as JSON ("Invalid value 31 for parameter 'run_id'
+            # supplied: ..."): clients and MLflow's own tests match on it.
+            shown = _as_json(err.get("input"))
             if len(shown) > 80:
                 shown = shown[:77] + "..."
-            parts.append(f"Invalid value {shown} for parameter '{name}': {err.get('msg', '')}.")
+            parts.append(
+                f"Invalid value {shown} for parameter '{name}' supplied: {err.get('msg', '')}."
+            )
     if len(errors) > 5:
         parts.append(f"({len(errors) - 5} more problems not shown)")
     return " ".join(parts)
+
+
+def _as_json(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 async def _flightlog_error(_request: Request, exc: FlightlogError) -> JSONResponse:
@@ -88,10 +105,59 @@ async def _not_implemented(_request: Request, exc: NotImplementedError) -> JSONR
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(
-        500, "INTERNAL_ERROR", "Internal server error; the server log has the details."
-    )
+    status, code, message = _describe_unexpected(exc)
+    if status >= 500:
+        log.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(status, code, message)
+
+
+_TOO_DEEP = (
+    "The request is nested too deeply to process (JSON nesting or filter parentheses): flatten it."
+)
+
+
+def _describe_unexpected(exc: BaseException) -> tuple[int, str, str]:
+    """(status, error_code, message) for an exception no handler claimed."""
+    if isinstance(exc, RecursionError):
+        return 400, "INVALID_PARAMETER_VALUE", _TOO_DEEP
+    return 500, "INTERNAL_ERROR", "Internal server error; the server log has the details."
+
+
+class UnhandledErrorMiddleware:
+    """Turn an exception no handler claimed into the error JSON *without* re-raising it.
+
+    Starlette's own last-resort handler sends the 500 and then re-raises, and uvicorn closes the
+    connection after an exception: a client's next pooled request on that connection then fails
+    with a reset. Here the response is sent and the request ends normally, so keep-alive holds.
+    Added innermost, around the routes.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            status, code, message = _describe_unexpected(exc)
+            if status >= 500:
+                log.error(
+                    "Unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+                )
+            if started:
+                raise  # half a response is out: only closing the connection can end it
+            response = error_response(status, code, message)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

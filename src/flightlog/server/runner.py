@@ -41,5 +41,18 @@ def run_server(
     from flightlog.server.app import build_store
 
     build_store(settings).close()
+    # Web UI sessions must be the same on every worker (a sign-out on one holds on all): they
+    # live in a private folder of this server's own, removed when it stops.
+    import dataclasses
+    import shutil
+    import tempfile
+
+    session_dir = tempfile.mkdtemp(prefix="flightlog-sessions-")
+    settings = dataclasses.replace(settings, session_dir=session_dir)
     os.environ.update(settings.to_env())
-    uvicorn.run("flightlog.server.app:create_app_from_env", factory=True, workers=workers, **common)
+    try:
+        uvicorn.run(
+            "flightlog.server.app:create_app_from_env", factory=True, workers=workers, **common
+        )
+    finally:
+        shutil.rmtree(session_dir, ignore_errors=True)

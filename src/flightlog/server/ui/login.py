@@ -1,10 +1,11 @@
 """Signing in to a server that requires a token.
 
 The browser cannot add `Authorization: Bearer` to a page load, so the login form trades the
-token for a session cookie (derived from the token, HttpOnly, SameSite=Strict) that the auth
-middleware accepts (see flightlog.server.auth). Scripts add the `X-Flightlog-UI` header to
-their requests, without which a cookie authenticates only reads: another site cannot make a
-signed-in browser change anything.
+token for a session cookie (a random id the server remembers, HttpOnly, SameSite=Strict) that
+the auth middleware accepts (see flightlog.server.auth); /logout forgets it on the server, so a
+copied cookie stops working too. Scripts add the `X-Flightlog-UI` header to their requests,
+without which a cookie authenticates only reads: another site cannot make a signed-in browser
+change anything.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from flightlog.server.auth import SESSION_COOKIE, session_cookie_value
+from flightlog.server.auth import SESSION_COOKIE, session_id_from
 from flightlog.server.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +63,7 @@ async def login(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        session_cookie_value(token),
+        request.app.state.sessions.create(),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -73,6 +74,9 @@ async def login(request: Request) -> Response:
 
 @router.get("/logout")
 def logout(request: Request) -> Response:
+    session_id = session_id_from(request.headers.get("cookie"))
+    if session_id:
+        request.app.state.sessions.revoke(session_id)
     response = RedirectResponse("/login" if request.app.state.settings.auth_token else "/", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
