@@ -23,10 +23,14 @@ _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.in
 
 
 def _bad(where: str, value: Any, what: str) -> InvalidParameterError:
-    shown = repr(value)
+    # MLflow's wording (the value as JSON, "... supplied: ..."): clients match on it.
+    try:
+        shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."
-    return InvalidParameterError(f"Invalid value {shown} for parameter '{where}': {what}.")
+    return InvalidParameterError(f"Invalid value {shown} for parameter '{where}' supplied: {what}.")
 
 
 def _int64(value: Any, where: str) -> int:

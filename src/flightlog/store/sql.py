@@ -912,7 +912,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         if isinstance(run_id, str):
             row = conn.execute(sa.select(db.runs).where(db.runs.c.run_uuid == run_id)).first()
         if row is None:
-            raise RunNotFoundError(f"Run {run_id!r} not found")
+            raise RunNotFoundError(f"Run with id={run_id} not found")
         return row
 
     def _check_run_active(self, conn: sa.Connection, run_id: str) -> None:
@@ -921,7 +921,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         if isinstance(run_id, str):
             stage = conn.exec_driver_sql(self._sql.run_stage, (run_id,)).scalar()
         if stage is None:
-            raise RunNotFoundError(f"Run {run_id!r} not found")
+            raise RunNotFoundError(f"Run with id={run_id} not found")
         if stage != LifecycleStage.ACTIVE:
             raise RunNotActiveError(
                 f"Run {run_id!r} is deleted; restore it before logging to or changing it"

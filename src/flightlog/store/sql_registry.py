@@ -58,12 +58,19 @@ from flightlog.store.search import (
     BoolOp,
     Node,
     Vocabulary,
+    comparisons,
     parse_filter,
     parse_order_by_list,
 )
 from flightlog.store.sql_search import like_to_glob
 
 _CREATE_VERSION_ATTEMPTS = 20
+
+# MLflow keeps prompts in the registry as models tagged with this; its 3.x client adds
+# ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every model search. As in MLflow's store, a
+# search that is not about prompts ignores comparisons on this tag and leaves out prompts (so
+# models without the tag match), while `= 'true'` / `!= 'false'` searches prompts.
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 _MAX_REGISTRY_RESULTS = 10_000
 
 REGISTERED_MODELS = Vocabulary(
@@ -189,6 +196,7 @@ class _Compiler:
         self.vocab = vocab
         self.side = side  # identifier type -> key/value table
         self.dialect = dialect
+        self.ignore_prompt_tag = False
 
     def compile(self, node: Node | None) -> Any:
         if node is None:
@@ -197,6 +205,8 @@ class _Compiler:
             parts = [self.compile(n) for n in node.operands]
             return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
         identifier, op, value = node.identifier, node.op, node.value
+        if self.ignore_prompt_tag and identifier.type == TAG and identifier.key == PROMPT_TAG:
+            return sa.true()
         if identifier.type == ATTRIBUTE:
             column = self.table.c[identifier.key]
             if op == "IS NULL":
@@ -215,6 +225,26 @@ class _Compiler:
         if op == "IS NOT NULL":
             return sa.exists().where(link)
         return sa.exists().where(link, _string_condition(side.c.value, op, value, self.dialect))
+
+
+def _queries_prompts(node: Node | None) -> bool:
+    """True for a search about prompts (MLflow's rule: the first comparison on the prompt tag
+    decides; `= 'true'` and `!= 'false'` ask for prompts)."""
+    for c in comparisons(node):
+        if c.identifier.type == TAG and c.identifier.key == PROMPT_TAG:
+            value = str(c.value).lower()
+            return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
+    return False
+
+
+def _exclude_prompts(query: Any, table: sa.Table, tags: sa.Table) -> Any:
+    """Leave out registry entries (by model name) tagged as prompts, unless the filter asks
+    for prompts; then the prompt tag compares like any other tag."""
+    return query.where(
+        ~sa.exists().where(
+            tags.c.name == table.c.name, tags.c.key == PROMPT_TAG, tags.c.value == "true"
+        )
+    )
 
 
 def _offset(page_token: str | None) -> int:
@@ -294,7 +324,7 @@ class SqlRegistryMixin(RegistryStore):
             with self._write() as conn:
                 if self._model_row(conn, name, required=False) is not None:
                     raise RegisteredModelAlreadyExistsError(
-                        f"Registered model {name!r} already exists"
+                        f"Registered Model (name={name}) already exists."
                     )
                 conn.execute(
                     rs.registered_models.insert().values(
@@ -308,7 +338,7 @@ class SqlRegistryMixin(RegistryStore):
                     )
         except IntegrityError:
             raise RegisteredModelAlreadyExistsError(
-                f"Registered model {name!r} already exists"
+                f"Registered Model (name={name}) already exists."
             ) from None
         return self.get_registered_model(name)
 
@@ -318,7 +348,8 @@ class SqlRegistryMixin(RegistryStore):
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None and required:
-            raise RegisteredModelNotFoundError(f"Registered model {name!r} does not exist")
+            # MLflow's wording, which clients and MLflow's tests match on
+            raise RegisteredModelNotFoundError(f"Registered Model with name={name} not found")
         return row
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -333,7 +364,7 @@ class SqlRegistryMixin(RegistryStore):
                 self._model_row(conn, name)
                 if name != new_name and self._model_row(conn, new_name, required=False):
                     raise RegisteredModelAlreadyExistsError(
-                        f"Cannot rename {name!r}: registered model {new_name!r} already exists"
+                        f"Registered Model (name={new_name}) already exists."
                     )
                 # Children follow through ON UPDATE CASCADE foreign keys.
                 conn.execute(
@@ -343,7 +374,7 @@ class SqlRegistryMixin(RegistryStore):
                 )
         except IntegrityError:
             raise RegisteredModelAlreadyExistsError(
-                f"Cannot rename {name!r}: registered model {new_name!r} already exists"
+                f"Registered Model (name={new_name}) already exists."
             ) from None
         return self.get_registered_model(new_name)
 
@@ -391,7 +422,11 @@ class SqlRegistryMixin(RegistryStore):
                 {TAG: rs.registered_model_tags},
                 conn.dialect.name,
             )
-            rows = _search_page(conn, sa.select(table), node, compiler, clauses, limit, offset)
+            query = sa.select(table)
+            if not _queries_prompts(node):
+                compiler.ignore_prompt_tag = True
+                query = _exclude_prompts(query, table, rs.registered_model_tags)
+            rows = _search_page(conn, query, node, compiler, clauses, limit, offset)
             models = self._registered_models_from_rows(conn, rows[:limit])
         return PagedList(models, _next_token(offset, limit, rows))
 
@@ -548,7 +583,9 @@ class SqlRegistryMixin(RegistryStore):
         ).first()
         if row is None:
             self._model_row(conn, name)
-            raise ModelVersionNotFoundError(f"Model version {number} of {name!r} does not exist")
+            raise ModelVersionNotFoundError(
+                f"Model Version (name={name}, version={number}) not found"
+            )
         return row
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
@@ -643,6 +680,8 @@ class SqlRegistryMixin(RegistryStore):
         mv = rs.model_versions
         node = parse_filter(filter_string, MODEL_VERSIONS)
         clauses = _attribute_order(mv, order_by, MODEL_VERSIONS, "Model versions")
+        if not order_by:  # MLflow's default: the most recently updated first
+            clauses.append(mv.c.last_updated_time.desc())
         clauses += [mv.c.name.asc(), mv.c.version.desc()]
         with self._read() as conn:
             compiler = _Compiler(
@@ -653,6 +692,9 @@ class SqlRegistryMixin(RegistryStore):
                 conn.dialect.name,
             )
             query = sa.select(mv).where(mv.c.current_stage != rs.DELETED_STAGE)
+            if not _queries_prompts(node):
+                compiler.ignore_prompt_tag = True
+                query = _exclude_prompts(query, mv, rs.model_version_tags)
             rows = _search_page(conn, query, node, compiler, clauses, limit, offset)
             versions = self._versions_from_rows(conn, rows[:limit])
         return PagedList(versions, _next_token(offset, limit, rows))
@@ -707,7 +749,7 @@ class SqlRegistryMixin(RegistryStore):
                 sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)
             ).scalar()
             if version is None:
-                raise ResourceNotFoundError(f"Registered model {name!r} has no alias {alias!r}")
+                raise ResourceNotFoundError(f"Registered model alias {alias} not found.")
             row = self._version_row(conn, name, version)
             return self._versions_from_rows(conn, [row])[0]
 
@@ -872,7 +914,7 @@ class SqlRegistryMixin(RegistryStore):
             )
         ).first()
         if row is None:
-            raise LoggedModelNotFoundError(f"Logged model {model_id!r} does not exist")
+            raise LoggedModelNotFoundError(f"Logged model with ID '{model_id}' not found.")
         return row
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
