@@ -60,6 +60,7 @@ __version__ = "0.1.0"
 
 # Submodules MLflow users reach as attributes (`mlflow.sklearn.autolog()`), imported on first use.
 _LAZY_SUBMODULES = (
+    "data",
     "keras",
     "lightning",
     "models",

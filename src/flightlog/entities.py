@@ -269,23 +269,91 @@ class Dataset:
         )
 
 
+@dataclass(slots=True)
+class InputTag:
+    """A tag on a run input (MLflow's entity): `mlflow.data.context` = "training", ..."""
+
+    key: str
+    value: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+
+class InputTags(list):
+    """`DatasetInput.tags`: a list of InputTag, as MLflow gives it (`for t in tags: t.key`).
+
+    It also answers the dict reads flightlog's first API offered (`tags["mlflow.data.context"]`,
+    `.get`, `.items()`, `key in tags`), so older code and stored data keep working."""
+
+    def __init__(self, tags: Any = ()):
+        if isinstance(tags, dict):
+            items = [InputTag(str(k), str(v)) for k, v in tags.items()]
+        else:
+            items = [
+                t
+                if isinstance(t, InputTag)
+                else InputTag(str(t["key"]), str(t.get("value", "")))
+                if isinstance(t, dict)
+                else InputTag(str(t[0]), str(t[1]))
+                for t in tags or ()
+            ]
+        super().__init__(items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, str):
+            for tag in self:
+                if tag.key == index:
+                    return tag.value
+            raise KeyError(index)
+        return super().__getitem__(index)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return any(tag.key == item for tag in self)
+        return super().__contains__(item)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return dict(self.items()) == other
+        return list.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(tag.key, tag.value) for tag in self]
+
+    def keys(self) -> list[str]:
+        return [tag.key for tag in self]
+
+    def values(self) -> list[str]:
+        return [tag.value for tag in self]
+
+
 @dataclass
 class DatasetInput:
     dataset: Dataset
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: InputTags = field(default_factory=InputTags)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tags, InputTags):
+            self.tags = InputTags(self.tags)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset.to_dict(),
-            "tags": [{"key": k, "value": v} for k, v in self.tags.items()],
+            "tags": [t.to_dict() for t in self.tags],
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DatasetInput:
-        return cls(
-            Dataset.from_dict(d["dataset"]),
-            {t["key"]: t.get("value", "") for t in d.get("tags", [])},
-        )
+        return cls(Dataset.from_dict(d["dataset"]), InputTags(d.get("tags", [])))
 
 
 @dataclass

@@ -422,7 +422,14 @@ def log_input(
     all_tags = dict(tags or {})
     if context:
         all_tags["mlflow.data.context"] = context
-    inner = dataset.to_entity() if hasattr(dataset, "to_entity") else dataset
+    if hasattr(dataset, "to_entity"):
+        inner = dataset.to_entity()  # a flightlog.data dataset
+    elif hasattr(dataset, "_to_mlflow_entity"):  # an mlflow.data dataset: same fields
+        from flightlog.entities import Dataset
+
+        inner = Dataset.from_dict(dataset._to_mlflow_entity().to_dictionary())
+    else:
+        inner = dataset
     _client().log_inputs(_run_id_or_active(), [DatasetInput(inner, all_tags)])
 
 
