@@ -75,9 +75,15 @@ _LAZY_SUBMODULES = (
 )
 
 
+# Evaluation and drift (flightlog.evaluation), imported on first use: numpy/scipy stay unloaded.
+_LAZY_EVALUATION = ("evaluate", "drift", "log_drift", "check", "MetricThreshold")
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"flightlog.{name}")
+    if name in _LAZY_EVALUATION:
+        return getattr(importlib.import_module("flightlog.evaluation"), name)
     raise AttributeError(f"module 'flightlog' has no attribute {name!r}")
 
 
@@ -95,14 +101,18 @@ __all__ = [
     "TrackingClient",
     "ViewType",
     "__version__",
+    "MetricThreshold",
     "active_run",
     "autolog",
+    "check",
     "create_experiment",
     "delete_experiment",
     "delete_run",
     "delete_tag",
+    "drift",
     "end_run",
     "entities",
+    "evaluate",
     "exceptions",
     "flush",
     "get_artifact_uri",
@@ -115,6 +125,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_drift",
     "log_figure",
     "log_input",
     "log_metric",

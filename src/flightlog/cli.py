@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES = (
+    "flightlog.commands.check",
     "flightlog.commands.experiments",
     "flightlog.commands.models",
     "flightlog.commands.runs",
