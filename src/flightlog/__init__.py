@@ -55,6 +55,13 @@ from flightlog.fluent import (
     start_run,
 )
 from flightlog.models.registry_client import register_model
+from flightlog.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_node_id,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 
 __version__ = "0.1.0"
 
@@ -109,6 +116,8 @@ __all__ = [
     "delete_experiment",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "drift",
     "end_run",
     "entities",
@@ -141,6 +150,9 @@ __all__ = [
     "search_experiments",
     "search_runs",
     "set_experiment",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -206,6 +206,12 @@ def start_run(
         if parent_run_id is None and nested and _active_runs:
             parent_run_id = _active_runs[-1].info.run_id
 
+        created_here = run_id is None
+        if run_id is None and not nested and parent_run_id is None:
+            # One run per distributed job: every rank gets the job's run (flightlog.distributed).
+            joined = _distributed_start(client, experiment_id, tags, run_name)
+            if joined is not None:
+                run_id, created_here = joined
         if run_id is not None:
             run = client.get_run(run_id)
             if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
@@ -244,6 +250,7 @@ def start_run(
         active._client = client
         _active_runs.append(active)
         _last_active_run_id = active.info.run_id
+        _run_started(active, client, log_system_metrics, tags, created_here, nested)
         return active
 
 
@@ -256,6 +263,62 @@ def _check_parent(client: TrackingClient, parent_run_id: str, experiment_id: str
         )
 
 
+def _distributed_start(
+    client: TrackingClient,
+    experiment_id: str | None,
+    tags: Mapping[str, Any] | None,
+    run_name: str | None,
+) -> tuple[str, bool] | None:
+    from flightlog import distributed
+
+    if not distributed.is_distributed():
+        return None
+    return distributed.start_run_hook(client, experiment_id, tags, run_name)
+
+
+def _run_started(
+    active: ActiveRun,
+    client: TrackingClient,
+    log_system_metrics: bool | None,
+    tags: Mapping[str, Any] | None,
+    created_here: bool,
+    nested: bool,
+) -> None:
+    """Distributed bookkeeping and system metrics for a run that just became active."""
+    from flightlog import distributed, system_metrics
+
+    active._created_here = created_here
+    if not nested:
+        distributed.publish(active.info.run_id)  # for the ranks this process launches
+    autologged = bool(tags) and "mlflow.autologging" in tags
+    try:
+        if system_metrics.wanted(log_system_metrics, autologged):
+            system_metrics.start_for_run(active.info.run_id, client, resumed=not created_here)
+    except Exception as exc:  # noqa: BLE001 - sampling must never stop a run from starting
+        import warnings
+
+        warnings.warn(f"flightlog: system metrics are not recorded: {exc}", stacklevel=3)
+
+
+def _run_ending(run: Run, status: str) -> None:
+    """Stop the run's sampler, then mark it ended, unless another rank of its job owns it."""
+    import sys
+
+    from flightlog import distributed
+
+    run_id = run.info.run_id
+    sampling = sys.modules.get("flightlog.system_metrics")
+    if sampling is not None:
+        sampling.stop_for_run(run_id)
+    if os.environ.get(distributed.JOB_RUN_ID_ENV) == run_id:
+        distributed.publish(None)
+    client = getattr(run, "_client", None) or _client()
+    if distributed.ends_runs(getattr(run, "_created_here", True)):
+        client.set_terminated(run_id, status)
+    else:
+        client._queue.flush(run_id)  # rank 0 ends the job's run; this rank's points are in
+
+
 def end_run(status: str = RunStatus.FINISHED) -> None:
     """End the active run: its queued data is stored, then it is marked `status`."""
     global _last_active_run_id
@@ -264,7 +327,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
             return
         run = _active_runs.pop()
         _last_active_run_id = run.info.run_id
-    (getattr(run, "_client", None) or _client()).set_terminated(run.info.run_id, status)
+    _run_ending(run, status)
 
 
 def _end_all_runs(status: str) -> None:

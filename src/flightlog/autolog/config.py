@@ -27,6 +27,8 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "log_post_training_metrics": True,
     # Accepted so MLflow code runs unchanged; flightlog patches whatever version is installed.
     "disable_for_unsupported_versions": False,
+    # None: the runs autolog starts follow enable_system_metrics_logging() / the environment.
+    "log_system_metrics": None,
 }
 
 _BOOL_OPTIONS = frozenset(
@@ -106,6 +108,13 @@ def resolve(
             raise AutologConfigError(
                 f"Autolog option {key!r} must be True or False, got {values[key]!r}"
             )
+    if values["log_system_metrics"] is not None and not isinstance(
+        values["log_system_metrics"], bool
+    ):
+        raise AutologConfigError(
+            "Autolog option 'log_system_metrics' must be True, False or None, got "
+            f"{values['log_system_metrics']!r}"
+        )
     values["max_tuning_runs"] = _check_max_tuning_runs(values["max_tuning_runs"])
     values["extra_tags"] = _check_extra_tags(values["extra_tags"])
     name = values["registered_model_name"]

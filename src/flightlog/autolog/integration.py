@@ -84,6 +84,10 @@ class AutologIntegration:
         if config.disable:
             self.revert()
             return
+        if config.log_system_metrics is not None:
+            from flightlog.system_metrics import settings as system_metrics_settings
+
+            system_metrics_settings.set_autolog(config.log_system_metrics)
         with self._lock:
             self._config = config
             with _enabled_lock:
