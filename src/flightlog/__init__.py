@@ -76,6 +76,8 @@ _LAZY_SUBMODULES = (
     "server",
     "sklearn",
     "store",
+    "sweeps",
+    "optuna",
     "torch",
     "tracking",
     "xgboost",
@@ -91,6 +93,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"flightlog.{name}")
     if name in _LAZY_EVALUATION:
         return getattr(importlib.import_module("flightlog.evaluation"), name)
+    if name == "sweep":  # flightlog.sweep("name"): see flightlog.sweeps
+        return importlib.import_module("flightlog.sweeps").sweep
     raise AttributeError(f"module 'flightlog' has no attribute {name!r}")
 
 

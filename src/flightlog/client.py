@@ -140,21 +140,27 @@ class TrackingClient(RegistryClientMixin):
         start_time: int | None = None,
         tags: Mapping[str, Any] | None = None,
         run_name: str | None = None,
+        run_id: str | None = None,
     ) -> Run:
+        """A new run; with `run_id` (32 hex digits) idempotent: an existing run with that id is
+        returned as it is (see AbstractStore.create_run)."""
         from flightlog.context import current_user
 
         if run_name is not None:
             v.validate_run_name(run_name)
         tag_list = _tag_list(tags)
         user = (tags or {}).get("mlflow.user") or current_user()
+        extra = {} if run_id is None else {"run_id": run_id}
         run = self._store.create_run(
             v.validate_experiment_id(experiment_id),
             user_id=str(user),
             start_time=start_time if start_time is not None else _now_ms(),
             tags=tag_list,
             run_name=run_name,
+            **extra,
         )
-        self._writable().add(run.info.run_id)
+        if run.info.status == RunStatus.RUNNING:  # an existing run may have ended already
+            self._writable().add(run.info.run_id)
         return run
 
     def get_run(self, run_id: str) -> Run:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flightlog import context_runs as _context_runs
 from flightlog import lifecycle as _lifecycle
 from flightlog.client import TrackingClient
 from flightlog.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
@@ -56,6 +57,8 @@ class ActiveRun(Run):
             status = RunStatus.KILLED  # Ctrl-C, or a SIGTERM handler that raised SystemExit
         else:
             status = RunStatus.FAILED
+        if _end_context_run(self.info.run_id, status):
+            return False
         # End this run (and any child left open inside the block), not just the top of stack.
         with _lock:
             while _active_runs and any(r.info.run_id == self.info.run_id for r in _active_runs):
@@ -197,7 +200,10 @@ def start_run(
 
     client = _client()
     with _lock:
-        if _active_runs and not nested:
+        local, nested, parent_run_id, experiment_id = _placement(
+            client, run_id, experiment_id, nested, parent_run_id
+        )
+        if _active_runs and not nested and not local:
             current = _active_runs[-1].info.run_id
             raise InvalidParameterError(
                 f"Run with UUID {current} is already active. End it with end_run() first, "
@@ -248,10 +254,82 @@ def start_run(
         active = ActiveRun(run)
         # log_* calls reach the run's own store without resolving the tracking URI each time.
         active._client = client
-        _active_runs.append(active)
+        active._thread = threading.get_ident()
+        if local:
+            _context_runs.push(active)
+        else:
+            _active_runs.append(active)
         _last_active_run_id = active.info.run_id
         _run_started(active, client, log_system_metrics, tags, created_here, nested)
         return active
+
+
+SWEEP_KEY_TAG = "flightlog.sweep.key"
+PARENT_RUN_ENV = "FLIGHTLOG_PARENT_RUN_ID"
+
+
+def _placement(
+    client: TrackingClient,
+    run_id: str | None,
+    experiment_id: str | None,
+    nested: bool,
+    parent_run_id: str | None,
+) -> tuple[bool, bool, str | None, str | None]:
+    """Where a new run goes: (on this context's stack?, nested?, parent id, experiment id).
+
+    The process-wide stack, as MLflow does, unless (docs/sweeps.md, "Threads"):
+    - this context already has a run (a sweep trial on a worker thread): the new run nests
+      under it, on the same context stack;
+    - the top of the process-wide stack belongs to another thread (or was inherited through
+      fork) and the new run names a parent, asks to be nested, or the top is a sweep parent:
+      the new run is a child on this context's stack, so threads never nest into each other;
+    - the top is a sweep parent on this thread: start_run() makes a child of it.
+    With no active run at all, FLIGHTLOG_PARENT_RUN_ID (exported by a sweep to the processes
+    it starts) names the parent, and the parent's experiment is the default.
+    """
+    local = _context_runs.top()
+    if local is not None:
+        if not nested and parent_run_id is None:
+            raise InvalidParameterError(
+                f"Run with UUID {local.info.run_id} is already active in this thread. End it "
+                "first, or call start_run(nested=True) to start a nested run"
+            )
+        return True, True, parent_run_id or local.info.run_id, experiment_id
+    if not _active_runs:
+        if run_id is None and parent_run_id is None and not nested:
+            env_parent = os.environ.get(PARENT_RUN_ENV) or None
+            if env_parent is not None:
+                parent_run_id = env_parent
+                if experiment_id is None:
+                    experiment_id = client.get_run(env_parent).info.experiment_id
+        return False, nested, parent_run_id, experiment_id
+    top = _active_runs[-1]
+    sweep_top = SWEEP_KEY_TAG in top.data.tags
+    owner = getattr(top, "_thread", None)
+    foreign = (owner is not None and owner != threading.get_ident()) or (
+        top.info.run_id in _lifecycle._inherited_runs
+    )
+    wants_child = nested or parent_run_id is not None or sweep_top
+    if foreign and wants_child:
+        return True, True, parent_run_id or top.info.run_id, experiment_id
+    if sweep_top and run_id is None:
+        return False, True, parent_run_id or top.info.run_id, experiment_id
+    return False, nested, parent_run_id, experiment_id
+
+
+def _end_context_run(run_id: str, status: str) -> bool:
+    """End a run pushed on a context stack (and runs above it there); False if it is not one."""
+    if _context_runs.contains(run_id):
+        while _context_runs.contains(run_id):
+            end_run(status)
+        return True
+    stray = next((r for r in _context_runs.open_runs() if r.info.run_id == run_id), None)
+    if stray is None:
+        return False
+    # Pushed in another context (its `with` block ended elsewhere): end it directly.
+    _context_runs.forget(run_id)
+    _run_ending(stray, status)
+    return True
 
 
 def _check_parent(client: TrackingClient, parent_run_id: str, experiment_id: str) -> None:
@@ -322,11 +400,17 @@ def _run_ending(run: Run, status: str) -> None:
 def end_run(status: str = RunStatus.FINISHED) -> None:
     """End the active run: its queued data is stored, then it is marked `status`."""
     global _last_active_run_id
-    with _lock:
-        if not _active_runs:
-            return
-        run = _active_runs.pop()
-        _last_active_run_id = run.info.run_id
+    run = _context_runs.pop()  # this context's own run first (flightlog.context_runs)
+    if run is None:
+        with _lock:
+            if not _active_runs:
+                return
+            run = _active_runs.pop()
+    _last_active_run_id = run.info.run_id
+    on_end = getattr(run, "_on_end", None)
+    if on_end is not None:  # a sweep parent: leaving the sweep ends it only for the last process
+        on_end(status)
+        return
     _run_ending(run, status)
 
 
@@ -335,11 +419,16 @@ def _end_all_runs(status: str) -> None:
     while True:
         with _lock:
             if not _active_runs:
-                return
+                break
         end_run(status)
+    for run in _context_runs.open_runs():  # trials still open on other threads
+        _end_context_run(run.info.run_id, status)
 
 
 def active_run() -> ActiveRun | None:
+    local = _context_runs.top()
+    if local is not None:
+        return local
     with _lock:
         return _active_runs[-1] if _active_runs else None
 
@@ -370,7 +459,7 @@ def restore_run(run_id: str) -> None:
 def _run_id_or_active(run_id: str | None = None) -> str:
     if run_id is not None:
         return run_id
-    active = _active_runs[-1] if _active_runs else None
+    active = _context_runs.top() or (_active_runs[-1] if _active_runs else None)
     if active is not None:
         return active.info.run_id
     # MLflow starts a run implicitly on the first log call; keep that behaviour.
@@ -378,7 +467,8 @@ def _run_id_or_active(run_id: str | None = None) -> str:
 
 
 def _active_run_id() -> str | None:
-    return _active_runs[-1].info.run_id if _active_runs else None
+    active = _context_runs.top() or (_active_runs[-1] if _active_runs else None)
+    return active.info.run_id if active is not None else None
 
 
 # --- logging ------------------------------------------------------------------------------
@@ -391,8 +481,10 @@ def log_metric(
     run_id: str | None = None,
 ) -> None:
     """Append one point; in async mode this only validates and queues (microseconds)."""
-    if run_id is None and _active_runs:
+    active = _context_runs.top() if run_id is None else None
+    if active is None and run_id is None and _active_runs:
         active = _active_runs[-1]
+    if active is not None:
         client = getattr(active, "_client", None) or _client()
         client.log_metric(active.info.run_id, key, value, timestamp, step, synchronous)
         return

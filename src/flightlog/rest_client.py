@@ -238,13 +238,14 @@ class RestClient:
         body: Mapping[str, Any] | bytes | None = None,
         params: Mapping[str, Any] | None = None,
         retry_ambiguous: bool = True,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """A JSON API call: returns the response JSON, or raises the error it describes."""
         data = None
-        headers = None
+        headers = dict(extra_headers) if extra_headers else None
         if body is not None:
             data = body if isinstance(body, bytes) else encode_json(body)
-            headers = {"Content-Type": "application/json"}
+            headers = {**(headers or {}), "Content-Type": "application/json"}
         response = self.request(
             method, path, params=params, data=data, headers=headers, retry_ambiguous=retry_ambiguous
         )

@@ -7,6 +7,12 @@ into it, unless `exclusive=True` and that run was created by the user.
 The fluent active-run stack is process-wide, so a run autolog started in one thread is visible
 to others. A call in a second thread that finds another thread's autolog run active gets its own
 run instead, created through the client and not put on the stack.
+
+Sweeps (flightlog.sweeps): `fluent.active_run()` answers this thread's context-local run first,
+so a `fit` inside a trial running on a worker thread logs into that trial's child run. A call
+that finds a sweep *parent* active (a loop of fits inside `with flightlog.sweep(...)`, no trial
+opened) starts a child of it rather than logging into the parent, so the parent only ever
+holds the sweep's summary.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 from flightlog.entities import Metric, RunStatus
 
 AUTOLOGGING_TAG = "mlflow.autologging"
+SWEEP_KEY_TAG = "flightlog.sweep.key"
 PARENT_RUN_TAG = "mlflow.parentRunId"
 
 # Runs started by autolog and still open: run id -> ident of the thread that owns it.
@@ -36,6 +43,7 @@ class RunHandle:
     created: bool  # started by autolog (so autolog ends it)
     on_stack: bool  # pushed on the fluent active-run stack
     start_time: int | None = None
+    context_local: bool = False  # pushed on this context's stack (flightlog.context_runs)
 
 
 def client():
@@ -51,6 +59,8 @@ def open_run(integration: str, config: Any) -> RunHandle | None:
 
     active = fluent.active_run()
     tags = {AUTOLOGGING_TAG: integration, **(config.extra_tags or {})}
+    if active is not None and SWEEP_KEY_TAG in active.data.tags:
+        return _start_sweep_child(active, tags)
     if active is not None:
         run_id = active.info.run_id
         with _lock:
@@ -78,6 +88,20 @@ def open_run(integration: str, config: Any) -> RunHandle | None:
     return RunHandle(run.info.run_id, run.info.experiment_id, True, True, run.info.start_time)
 
 
+def _start_sweep_child(parent: Any, tags: dict[str, str]) -> RunHandle:
+    """A child of the active sweep parent, started through fluent (its placement rules put it on
+    this thread's context stack, or nested on the process-wide one on the parent's thread)."""
+    from flightlog import context_runs, fluent
+
+    run = fluent.start_run(tags=tags, parent_run_id=parent.info.run_id, nested=True)
+    with _lock:
+        _autolog_runs[run.info.run_id] = threading.get_ident()
+    local = context_runs.contains(run.info.run_id)
+    return RunHandle(
+        run.info.run_id, run.info.experiment_id, True, True, run.info.start_time, local
+    )
+
+
 def _create_off_stack(integration: str, tags: dict[str, str]) -> RunHandle:
     from flightlog import fluent
     from flightlog.context import system_tags
@@ -102,6 +126,9 @@ def close_run(handle: RunHandle, status: str) -> list[str]:
         _autolog_runs.pop(handle.run_id, None)
     if not handle.on_stack:
         client().set_terminated(handle.run_id, status)
+        return []
+    if handle.context_local:
+        fluent._end_context_run(handle.run_id, status)
         return []
     with fluent._lock:
         on_stack = any(r.info.run_id == handle.run_id for r in fluent._active_runs)

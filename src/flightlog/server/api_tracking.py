@@ -153,7 +153,7 @@ def set_experiment_tag(req: s.SetExperimentTagRequest, store: StoreDep) -> Respo
 
 # --- runs -------------------------------------------------------------------------------------
 @router.post(f"{API}/runs/create")
-def create_run(req: s.CreateRunRequest, store: StoreDep) -> Response:
+def create_run(req: s.CreateRunRequest, request: Request, store: StoreDep) -> Response:
     experiment_id = req.experiment_id if req.experiment_id is not None else "0"
     tags = _tags(req.tags)
     user = req.user_id or next((t.value for t in tags if t.key == "mlflow.user"), "")
@@ -163,8 +163,27 @@ def create_run(req: s.CreateRunRequest, store: StoreDep) -> Response:
         start_time=req.start_time if req.start_time is not None else _now_ms(),
         tags=tags,
         run_name=req.run_name or None,
+        run_id=_idempotent_run_id(request.headers.get("Idempotency-Key")),
     )
     return MlflowJSONResponse({"run": wire.run(run)})
+
+
+def _idempotent_run_id(key: str | None) -> str | None:
+    """runs/create with an Idempotency-Key makes the run whose id is derived from the key, or
+    answers the one a previous request with that key made (a retry whose answer was lost).
+    flightlog's RestStore sends a fresh 32-hex-digit id as the key, used as is; any other key
+    is hashed into a run id (uuid5), so every client gets the same guarantee."""
+    import re
+    import uuid
+
+    if not key:
+        return None
+    key = key.strip()
+    if re.fullmatch(r"[0-9a-f]{32}", key):
+        return key
+    if len(key) > 256:
+        raise InvalidParameterError("Idempotency-Key is longer than 256 characters")
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"flightlog:runs/create:{key}").hex
 
 
 def _get_run(ref: s.RunRef, store) -> Response:

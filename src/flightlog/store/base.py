@@ -82,7 +82,12 @@ class AbstractStore(ABC):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str | None,
-    ) -> Run: ...
+        run_id: str | None = None,
+    ) -> Run:
+        """A new RUNNING run. With `run_id` (a 32-hex-digit id chosen by the caller) creating is
+        idempotent: when a run with that id exists already, that run is returned unchanged (a
+        retried request whose answer was lost, or N processes deriving the same sweep parent
+        id); one in another experiment is an InvalidParameterError."""
 
     @abstractmethod
     def get_run(self, run_id: str) -> Run: ...
@@ -157,3 +162,16 @@ class AbstractStore(ABC):
 
     def reset_after_fork(self) -> None:
         """Drop connections inherited from a parent process (called in a forked child)."""
+
+
+def check_client_run_id(run_id: str) -> str:
+    """A caller-chosen run id must look like a generated one: 32 lowercase hex digits."""
+    import re
+
+    from flightlog.exceptions import InvalidParameterError
+
+    if not isinstance(run_id, str) or not re.fullmatch(r"[0-9a-f]{32}", run_id):
+        raise InvalidParameterError(
+            f"A run id chosen by the client must be 32 lowercase hex digits, got {run_id!r}"
+        )
+    return run_id

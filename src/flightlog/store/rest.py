@@ -35,10 +35,14 @@ from flightlog.exceptions import (
     StoreUnavailableError,
 )
 from flightlog.rest_client import AmbiguousRequestError, RestClient
-from flightlog.store.base import AbstractStore
+from flightlog.store.base import AbstractStore, check_client_run_id
 from flightlog.store.rest_registry import RestRegistryMixin
 
 API = "/api/2.0/mlflow"
+# runs/log-batch: the client's id of the batch (see RestStore.log_batch).
+BATCH_ID_HEADER = "X-Flightlog-Batch-Id"
+# runs/create: the id the new run must get; a run with that id already there is the answer.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 # MLflow's limits for one runs/log-batch request (mlflow.utils.validation).
 MAX_METRICS_PER_REQUEST = 1000
@@ -246,7 +250,10 @@ class RestStore(RestRegistryMixin, AbstractStore):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str | None,
+        run_id: str | None = None,
     ) -> Run:
+        import uuid
+
         body: dict[str, Any] = {
             "experiment_id": str(experiment_id),
             "user_id": user_id,
@@ -255,7 +262,16 @@ class RestStore(RestRegistryMixin, AbstractStore):
         }
         if run_name:
             body["run_name"] = run_name
-        reply = self._post("/runs/create", body, ExperimentNotFoundError)
+        # The new run's id, chosen here and sent as the idempotency key: a retry of a request
+        # whose answer was lost finds the run the first attempt made (flightlog server honours
+        # the header; other servers ignore it).
+        key = check_client_run_id(run_id) if run_id is not None else uuid.uuid4().hex
+        try:
+            reply = self.client.call(
+                "POST", API + "/runs/create", body, extra_headers={IDEMPOTENCY_HEADER: key}
+            )
+        except ResourceNotFoundError as exc:
+            raise _narrow(exc, ExperimentNotFoundError) from None
         return Run.from_dict(reply["run"])
 
     def get_run(self, run_id: str) -> Run:

@@ -79,7 +79,7 @@ from flightlog.exceptions import (
 from flightlog.history import MetricArrays
 from flightlog.store import dbschema as db
 from flightlog.store import migrations, sql_search
-from flightlog.store.base import AbstractStore
+from flightlog.store.base import AbstractStore, check_client_run_id
 from flightlog.store.run_names import generate_run_name
 from flightlog.store.search import EXPERIMENTS, RUNS, parse_filter, parse_order_by_list
 from flightlog.store.sql_registry import SqlRegistryMixin
@@ -865,11 +865,49 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str | None,
+        run_id: str | None = None,
+    ) -> Run:
+        if run_id is not None:
+            # Idempotent create: the run may exist already (a retry, or another process).
+            existing = self._existing_run(check_client_run_id(run_id), experiment_id)
+            if existing is not None:
+                return existing
+            try:
+                return self._insert_run(experiment_id, user_id, start_time, tags, run_name, run_id)
+            except IntegrityError:
+                # Lost the race: the primary key makes the other creator's row the only one.
+                existing = self._existing_run(run_id, experiment_id)
+                if existing is None:
+                    raise
+                return existing
+        return self._insert_run(
+            experiment_id, user_id, start_time, tags, run_name, uuid.uuid4().hex
+        )
+
+    def _existing_run(self, run_id: str, experiment_id: str) -> Run | None:
+        try:
+            run = self.get_run(run_id)
+        except RunNotFoundError:
+            return None
+        if run.info.experiment_id != str(experiment_id):
+            raise InvalidParameterError(
+                f"Run {run_id} exists already in experiment {run.info.experiment_id}, "
+                f"not {experiment_id}"
+            )
+        return run
+
+    def _insert_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+        run_id: str,
     ) -> Run:
         tag_values = _tag_values(tags)
         run_name = _resolve_run_name(run_name, tag_values)
         tag_values[RUN_NAME_TAG] = run_name
-        run_id = uuid.uuid4().hex
         start_time = _now_ms() if start_time is None else int(start_time)
         with self._write() as conn:
             experiment = self._active_experiment_row(conn, experiment_id, "create a run in")
