@@ -32,6 +32,9 @@ def validate_model_name(name: object) -> str:
     return name
 
 
+MAX_VERSION = 2**31 - 1
+
+
 def validate_version(version: object) -> int:
     """'3' or 3 -> 3; anything else is an InvalidParameterError naming it."""
     if isinstance(version, bool):
@@ -44,6 +47,12 @@ def validate_version(version: object) -> int:
         ) from None
     if number < 1:
         raise InvalidParameterError(f"Model version must be a positive integer, got {version!r}")
+    if number > MAX_VERSION:
+        # The version column is a 32-bit integer: a larger number cannot name a stored version
+        # (and SQLite would overflow binding one past 64 bits).
+        raise InvalidParameterError(
+            f"Model version {number} is out of range: versions go up to {MAX_VERSION}"
+        )
     return number
 
 

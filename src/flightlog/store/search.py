@@ -265,6 +265,18 @@ class _Tokenizer:
 # --- parser ----------------------------------------------------------------------------------
 
 
+# Limits on one filter, so that no search costs the database (or this parser's recursion) more
+# than a bounded amount: beyond them a filter is refused with INVALID_PARAMETER_VALUE. Generous
+# for anything written by hand or by a dashboard.
+MAX_FILTER_COMPARISONS = 500
+MAX_FILTER_DEPTH = 32
+MAX_ORDER_BY_CLAUSES = 20
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return repr(text) if len(text) <= limit else repr(text[: limit - 3] + "...")
+
+
 class _Parser:
     def __init__(self, text: str, vocabulary: Vocabulary, what: str):
         self.text = text
@@ -272,6 +284,8 @@ class _Parser:
         self.what = what
         self.tokens = _Tokenizer(text, what).tokens()
         self.i = 0
+        self.depth = 0
+        self.n_comparisons = 0
 
     # helpers
     def error(self, message: str) -> InvalidFilterError:
@@ -324,7 +338,14 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise InvalidFilterError(
+                    f"The {self.what} {_short(self.text)} is nested too deeply: at most "
+                    f"{MAX_FILTER_DEPTH} levels of parentheses"
+                )
             node = self.parse_or()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise self.unexpected(closing, f"')' to close '(' at position {token.pos}")
@@ -333,6 +354,12 @@ class _Parser:
         return self.parse_comparison()
 
     def parse_comparison(self) -> Comparison:
+        self.n_comparisons += 1
+        if self.n_comparisons > MAX_FILTER_COMPARISONS:
+            raise InvalidFilterError(
+                f"The {self.what} {_short(self.text)} is too complex: at most "
+                f"{MAX_FILTER_COMPARISONS} comparisons (joined by AND/OR) per search"
+            )
         identifier = self.parse_identifier(for_order_by=False)
         op = self.parse_operator(identifier)
         if op in NULL_OPS:
@@ -524,6 +551,10 @@ def parse_order_by_list(
         return []
     if isinstance(clauses, str):
         clauses = [clauses]
+    if len(clauses) > MAX_ORDER_BY_CLAUSES:
+        raise InvalidFilterError(
+            f"Too many order_by clauses ({len(clauses)}): at most {MAX_ORDER_BY_CLAUSES}"
+        )
     return [parse_order_by(c, vocabulary) for c in clauses]
 
 

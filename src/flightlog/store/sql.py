@@ -201,15 +201,22 @@ def _encode_token(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
+# Page token fields are bound as 64-bit integers: anything outside is not a token we made.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _decode_token(token: str | None, fields: Sequence[str]) -> dict[str, Any] | None:
     if not token:
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(token.encode()))
         if not isinstance(payload, dict) or any(
-            not isinstance(payload.get(f), int) for f in fields
+            not isinstance(payload.get(f), int) or not _INT64_MIN <= payload[f] <= _INT64_MAX
+            for f in fields
         ):
             raise ValueError("missing fields")
+        if payload.get("offset", 0) < 0:
+            raise ValueError("negative offset")
         return payload
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidParameterError(

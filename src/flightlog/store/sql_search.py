@@ -154,9 +154,84 @@ def run_filter(node: Node | None, dialect: str) -> sa.ColumnElement[bool] | None
     if node is None:
         return None
     if isinstance(node, BoolOp):
-        parts = [run_filter(operand, dialect) for operand in node.operands]
-        return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
+        return _run_bool_op(node, dialect)
     return _run_comparison(node, dialect)
+
+
+# --- grouped lookups -----------------------------------------------------------------------------
+# One `IN (subquery)` per clause costs the PostgreSQL planner far more than linear time: 150
+# AND-ed param clauses took half a minute to plan. The comparisons of one AND/OR on the same
+# entity table (params, tags, latest metrics) that need the key to exist are therefore compiled
+# into ONE lookup over that table:
+#   AND: run_uuid IN (SELECT run_uuid FROM params WHERE (key = k1 AND <c1>) OR (key = k2 AND
+#        <c2>) ... GROUP BY run_uuid HAVING count(*) = <number of distinct keys>)
+#   OR:  run_uuid IN (SELECT run_uuid FROM params WHERE (key = k1 AND <c1>) OR ...)
+# (run_uuid, key) is each table's primary key, so a run matches all the AND-ed keys exactly when
+# it has one qualifying row per key; the AND-ed conditions on one key share that row. Negated
+# comparisons (!=, NOT IN, NOT LIKE) keep their own clause: what they mean for a missing key is
+# theirs to decide.
+_GROUPABLE_OPS = frozenset({"=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN"})
+_ENTITY_TABLES = {METRIC: db.latest_metrics, PARAM: db.params, TAG: db.tags}
+
+
+def _groupable(node: Node) -> bool:
+    return (
+        isinstance(node, Comparison)
+        and node.identifier.type in _ENTITY_TABLES
+        and node.op in _GROUPABLE_OPS
+    )
+
+
+def _entity_value_condition(
+    comparison: Comparison, table: sa.Table, dialect: str
+) -> sa.ColumnElement[bool]:
+    if comparison.identifier.type == METRIC:
+        return _metric_value_condition(comparison.op, _clipped(comparison.value))
+    return _string_condition(table.c.value, comparison.op, comparison.value, dialect)
+
+
+def _grouped_lookup(
+    owner: sa.ColumnElement,
+    table: sa.Table,
+    owner_column: sa.ColumnElement,
+    conditions: list[tuple[str, sa.ColumnElement[bool]]],
+    op: str,
+) -> sa.ColumnElement[bool]:
+    """`owner IN (one lookup over table)` for (key, value condition) pairs joined by `op`."""
+    if op == "AND":
+        by_key: dict[str, list[sa.ColumnElement[bool]]] = {}
+        for key, condition in conditions:
+            by_key.setdefault(key, []).append(condition)
+        rows = [sa.and_(table.c.key == key, *conds) for key, conds in by_key.items()]
+        lookup = sa.select(owner_column).where(sa.or_(*rows))
+        if len(by_key) > 1:
+            lookup = lookup.group_by(owner_column).having(sa.func.count() == len(by_key))
+    else:
+        rows = [sa.and_(table.c.key == key, condition) for key, condition in conditions]
+        lookup = sa.select(owner_column).where(sa.or_(*rows))
+    return owner.in_(lookup)
+
+
+def _run_bool_op(node: BoolOp, dialect: str) -> sa.ColumnElement[bool]:
+    grouped: dict[str, list[Comparison]] = {}
+    parts: list[sa.ColumnElement[bool]] = []
+    for operand in node.operands:
+        if _groupable(operand):
+            grouped.setdefault(operand.identifier.type, []).append(operand)  # type: ignore[union-attr]
+        else:
+            parts.append(run_filter(operand, dialect))  # type: ignore[arg-type]
+    for kind, members in grouped.items():
+        if len(members) == 1:
+            parts.append(_run_comparison(members[0], dialect))
+            continue
+        table = _ENTITY_TABLES[kind]
+        conditions = [
+            (c.identifier.key, _entity_value_condition(c, table, dialect)) for c in members
+        ]
+        parts.append(
+            _grouped_lookup(db.runs.c.run_uuid, table, table.c.run_uuid, conditions, node.op)
+        )
+    return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
 
 
 def _run_comparison(comparison: Comparison, dialect: str) -> sa.ColumnElement[bool]:
@@ -268,7 +343,27 @@ def experiment_filter(node: Node | None, dialect: str) -> sa.ColumnElement[bool]
     if node is None:
         return None
     if isinstance(node, BoolOp):
-        parts = [experiment_filter(operand, dialect) for operand in node.operands]
+        # Tag comparisons of one AND/OR share one lookup (see "grouped lookups" above).
+        tags = db.experiment_tags
+        group = [
+            operand
+            for operand in node.operands
+            if isinstance(operand, Comparison)
+            and operand.identifier.type == TAG
+            and operand.op in _GROUPABLE_OPS
+        ]
+        rest = [operand for operand in node.operands if len(group) < 2 or operand not in group]
+        parts = [experiment_filter(operand, dialect) for operand in rest]
+        if len(group) >= 2:
+            conditions = [
+                (c.identifier.key, _string_condition(tags.c.value, c.op, c.value, dialect))
+                for c in group
+            ]
+            parts.append(
+                _grouped_lookup(
+                    db.experiments.c.experiment_id, tags, tags.c.experiment_id, conditions, node.op
+                )
+            )
         return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
     identifier, op, value = node.identifier, node.op, node.value
     if identifier.type == ATTRIBUTE:
