@@ -107,6 +107,11 @@ class FitHandler(TrainingHandler):
         if outcome is not None and outcome.plots is not None:
             with call.guard("scheduling the training plots"):
                 _plots.render_later(runs.client(), call.run_id, outcome.plots)
+        if config.evaluate_on is not None:
+            with call.guard("evaluating on evaluate_on"):
+                from flightlog.evaluation.autolog_hook import evaluate_after_fit
+
+                evaluate_after_fit(estimator, call.run_id, config.evaluate_on)
         if config.log_post_training_metrics:
             with call.guard("registering the model for post-training metrics"):
                 self.integration.post_training.register_model(estimator, call.run_id)

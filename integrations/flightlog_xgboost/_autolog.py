@@ -144,6 +144,13 @@ class EstimatorFitHandler(TrainingHandler):
             with call.guard("logging the model"):
                 example = _head(call.state["X"])
                 _log_model(call, estimator, example, estimator.predict)
+        if call.config.evaluate_on is not None:
+            with call.guard("evaluating on evaluate_on"):
+                from flightlog.evaluation.autolog_hook import evaluate_after_fit
+
+                evaluate_after_fit(
+                    estimator, call.run_id, call.config.evaluate_on, call.state["eval_set"]
+                )
 
 
 def _inner_train_wrapper(integration: XGBoostIntegration):

@@ -29,6 +29,9 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "disable_for_unsupported_versions": False,
     # None: the runs autolog starts follow enable_system_metrics_logging() / the environment.
     "log_system_metrics": None,
+    # flightlog's: a held-out (X, y) evaluated after fit with flightlog.evaluate (sklearn and
+    # xgboost estimators; "eval_set" = xgboost's last eval_set pair). Off by default.
+    "evaluate_on": None,
 }
 
 _BOOL_OPTIONS = frozenset(
@@ -117,6 +120,7 @@ def resolve(
         )
     values["max_tuning_runs"] = _check_max_tuning_runs(values["max_tuning_runs"])
     values["extra_tags"] = _check_extra_tags(values["extra_tags"])
+    _check_evaluate_on(values["evaluate_on"])
     name = values["registered_model_name"]
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise AutologConfigError(
@@ -136,6 +140,16 @@ def _check_max_tuning_runs(value: Any) -> int | None:
             f"candidates), got {value!r}"
         )
     return int(value)
+
+
+def _check_evaluate_on(value: Any) -> None:
+    if value is None or (isinstance(value, str) and value == "eval_set"):
+        return
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise AutologConfigError(
+            "Autolog option 'evaluate_on' must be None, 'eval_set' or a pair (X_val, y_val), "
+            f"got {type(value).__name__}"
+        )
 
 
 def _check_extra_tags(value: Any) -> dict[str, str]:

@@ -81,6 +81,9 @@ def split_targets(data: Any, targets: Any, feature_names: Sequence[str] | None):
         frame = as_frame(data, "data", feature_names)
         if isinstance(data, pd.DataFrame) and feature_names is not None:
             frame = frame[list(feature_names)]
+        elif not isinstance(data, (pd.DataFrame, pd.Series, dict)):
+            # An array stays an array for the model (one fitted on arrays warns on a frame).
+            frame.attrs["flightlog_array"] = np.asarray(data)
         y = np.asarray(targets)
         if y.ndim != 1:
             y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y

@@ -120,6 +120,7 @@ def compute(
     w = config.get("sample_weights")
     files: dict[str, str] = {}
     extras: dict[str, Any] = {}
+    X = X.attrs.get("flightlog_array", X)
     raw_pred = predictor.predict(X)
     if model_type == "regressor":
         values = m.regressor_metrics(y, raw_pred, w)
