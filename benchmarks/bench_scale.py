@@ -1,0 +1,279 @@
+"""Scale: long metric histories and large artifacts, flightlog beside MLflow 3 in the same run.
+
+    python benchmarks/bench_scale.py            # 100k and 1M-point histories, 256 MiB artifact
+    python benchmarks/bench_scale.py --full     # adds 10M points and a 1 GiB artifact
+    python benchmarks/bench_scale.py --only history|server|artifacts
+
+Every measurement runs in a fresh child process, so its time and peak memory (ru_maxrss) are
+its own. Both stores get the same logical data: one run, one key, N points (step = i,
+timestamp = t0 + i, value = i / 1000). flightlog's is written through `SqlStore.log_batch`;
+MLflow's SQLite store is created by MLflow itself and its `metrics` rows are bulk-inserted with
+sqlite3 (logging millions of points through MLflow's client takes many minutes); the check
+after each read compares the point count and the first and last points, so both sides hold
+the same data.
+
+Sections:
+- history: `get_metric_history` (flightlog: list-like MetricHistory; MLflow: list of Metric),
+  flightlog's `get_metric_history_arrays`, time and peak client memory;
+- server: an unpaged `metrics/get-history` through `flightlog server` (streamed), its peak
+  RSS (VmHWM) before and after;
+- artifacts: a large file through `flightlog server --artifacts-destination s3://...` (moto's
+  S3 server) and back: time, and the server's peak RSS growth.
+Not a test: numbers go in the README and the docs, never into assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KEY = "loss"
+T0 = 1_700_000_000_000
+
+
+# --- children: one measurement each ------------------------------------------------------------
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(kind: str, uri: str, run_id: str) -> None:
+    began = time.perf_counter()
+    if kind == "flightlog-objects":
+        from flightlog import MlflowClient
+
+        history = MlflowClient(tracking_uri=uri).get_metric_history(run_id, KEY)
+        n, first, last = len(history), history[0], history[-1]
+        check = (first.step, first.value, last.step, last.value)
+    elif kind == "flightlog-arrays":
+        from flightlog import MlflowClient
+
+        steps, _, values = MlflowClient(tracking_uri=uri).get_metric_history_arrays(run_id, KEY)
+        n = len(values)
+        check = (steps[0], values[0], steps[-1], values[-1])
+    elif kind == "flightlog-list":
+        # What a caller pays who wants real Metric objects for every point.
+        from flightlog import MlflowClient
+
+        history = list(MlflowClient(tracking_uri=uri).get_metric_history(run_id, KEY))
+        n = len(history)
+        check = (history[0].step, history[0].value, history[-1].step, history[-1].value)
+    elif kind == "mlflow":
+        from mlflow import MlflowClient
+
+        history = MlflowClient(tracking_uri=uri).get_metric_history(run_id, KEY)
+        history.sort(key=lambda m: (m.step, m.timestamp))
+        n = len(history)
+        check = (history[0].step, history[0].value, history[-1].step, history[-1].value)
+    else:
+        raise SystemExit(f"unknown child {kind}")
+    elapsed = time.perf_counter() - began
+    print(json.dumps({"seconds": elapsed, "peak_mib": _peak_mib(), "n": n, "check": check}))
+
+
+def run_child(kind: str, uri: str, run_id: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, uri, run_id],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- populating ---------------------------------------------------------------------------------
+def flightlog_store(folder: Path, n: int) -> tuple[str, str]:
+    from flightlog.entities import Metric
+    from flightlog.store.sql import SqlStore
+
+    uri = f"sqlite:///{folder / 'flightlog.db'}"
+    store = SqlStore(uri, default_artifact_root=str(folder / "artifacts"))
+    exp = store.create_experiment("scale")
+    run_id = store.create_run(exp, "bench", T0, [], None).info.run_id
+    for start in range(0, n, 50_000):
+        batch = [Metric(KEY, i / 1000, T0 + i, i) for i in range(start, min(n, start + 50_000))]
+        store.log_batch(run_id, metrics=batch)
+    store.close()
+    return uri, run_id
+
+
+def mlflow_store(folder: Path, n: int) -> tuple[str, str]:
+    import mlflow
+
+    db = folder / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("scale", artifact_location=str(folder / "mlartifacts"))
+    run_id = client.create_run(exp).info.run_id
+    client.log_metric(run_id, KEY, 0.0, timestamp=T0, step=0)  # latest_metrics row, as logged
+    conn = sqlite3.connect(db)
+    rows = ((KEY, i / 1000, T0 + i, run_id, i, 0) for i in range(1, n))
+    conn.executemany(
+        "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+    return uri, run_id
+
+
+# --- sections -----------------------------------------------------------------------------------
+def history_section(sizes: list[int], work: Path) -> None:
+    print("\n## get_metric_history (one key), fresh process each: seconds / peak MiB")
+    print(
+        f"{'points':>11s} {'fl history':>16s} {'fl arrays':>16s} {'fl list(...)':>16s}"
+        f" {'mlflow':>16s} {'ratio':>7s}"
+    )
+    for n in sizes:
+        folder = Path(tempfile.mkdtemp(dir=work))
+        fl_uri, fl_run = flightlog_store(folder, n)
+        res = {
+            k: run_child(k, fl_uri, fl_run)
+            for k in ("flightlog-objects", "flightlog-arrays", "flightlog-list")
+        }
+        ml = None
+        if n <= 1_000_000:  # MLflow at 10M points needs tens of GB and many minutes
+            ml_uri, ml_run = mlflow_store(folder, n)
+            ml = run_child("mlflow", ml_uri, ml_run)
+            for k, r in res.items():
+                assert r["n"] == ml["n"] == n and r["check"] == ml["check"], (k, r, ml)
+
+        def cell(r):
+            return f"{r['seconds']:7.2f}s {r['peak_mib']:6.0f}M"
+
+        ratio = f"{ml['seconds'] / res['flightlog-objects']['seconds']:6.1f}x" if ml else "   -"
+        print(
+            f"{n:>11,d} {cell(res['flightlog-objects']):>16s} {cell(res['flightlog-arrays']):>16s}"
+            f" {cell(res['flightlog-list']):>16s} {cell(ml) if ml else '-':>16s} {ratio:>7s}"
+        )
+
+
+def _vm_hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def server_section(n: int, work: Path) -> None:
+    import requests
+
+    from flightlog.server.process import ServerProcess
+
+    folder = Path(tempfile.mkdtemp(dir=work))
+    uri, run_id = flightlog_store(folder, n)
+    server = ServerProcess.flightlog(folder / "srv", backend_store_uri=uri)
+    with server.start(timeout=120):
+        before = _vm_hwm_mib(server.pid)
+        began = time.perf_counter()
+        size = 0
+        with requests.get(
+            f"{server.url}/api/2.0/mlflow/metrics/get-history",
+            params={"run_id": run_id, "metric_key": KEY},
+            stream=True,
+            timeout=600,
+        ) as reply:
+            for chunk in reply.iter_content(1 << 20):
+                size += len(chunk)
+        elapsed = time.perf_counter() - began
+        after = _vm_hwm_mib(server.pid)
+    print(f"\n## unpaged metrics/get-history through flightlog server, {n:,d} points")
+    print(
+        f"body {size / (1 << 20):.0f} MiB in {elapsed:.1f} s; server peak RSS "
+        f"{before:.0f} -> {after:.0f} MiB"
+    )
+
+
+def artifacts_section(size_mib: int, work: Path) -> None:
+    import boto3
+
+    from flightlog import MlflowClient
+    from flightlog.server.process import ServerProcess, free_port
+
+    port = free_port()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "FLIGHTLOG_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+    }
+    os.environ.update(env)
+    try:
+        for _ in range(300):
+            try:
+                boto3.client("s3", endpoint_url=env["FLIGHTLOG_S3_ENDPOINT_URL"]).create_bucket(
+                    Bucket="bench"
+                )
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.2)
+        folder = Path(tempfile.mkdtemp(dir=work))
+        big = folder / "model.bin"
+        with open(big, "wb") as f:
+            block = os.urandom(1 << 20)
+            for _ in range(size_mib):
+                f.write(block)
+        server = ServerProcess.flightlog(
+            folder / "srv", artifacts_destination="s3://bench/a", env=env
+        )
+        with server.start(timeout=120):
+            before = _vm_hwm_mib(server.pid)
+            client = MlflowClient(tracking_uri=server.url)
+            run = client.create_run(client.create_experiment("big"))
+            began = time.perf_counter()
+            client.log_artifact(run.info.run_id, str(big), "model")
+            up = time.perf_counter() - began
+            began = time.perf_counter()
+            back = client.download_artifacts(
+                run.info.run_id, "model/model.bin", str(folder / "back")
+            )
+            down = time.perf_counter() - began
+            after = _vm_hwm_mib(server.pid)
+        assert os.path.getsize(back) == size_mib << 20
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
+    print(f"\n## {size_mib} MiB artifact through flightlog server to S3 (moto) and back")
+    print(
+        f"upload {up:.1f} s, download {down:.1f} s; server peak RSS {before:.0f} -> "
+        f"{after:.0f} MiB (+{after - before:.0f})"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(*sys.argv[2:5])
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--only", choices=["history", "server", "artifacts"])
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="flightlog-bench-scale-"))
+    sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
+    if args.only in (None, "history"):
+        history_section(sizes, work)
+    if args.only in (None, "server"):
+        server_section(5_000_000 if args.full else 1_000_000, work)
+    if args.only in (None, "artifacts"):
+        artifacts_section(1024 if args.full else 256, work)
+
+
+if __name__ == "__main__":
+    main()
