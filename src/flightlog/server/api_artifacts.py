@@ -60,11 +60,71 @@ def _destination(request: Request) -> ArtifactDestination:
     return request.app.state.artifacts
 
 
+# Served as text/plain, as MLflow's server does: text formats by extension, and the
+# extensionless MLmodel / MLproject files (MLflow's clients and web app read them as text).
+_TEXT_EXTENSIONS = frozenset(
+    [
+        "txt",
+        "log",
+        "err",
+        "cfg",
+        "conf",
+        "cnf",
+        "cf",
+        "ini",
+        "properties",
+        "prop",
+        "hocon",
+        "toml",
+        "yaml",
+        "yml",
+        "xml",
+        "json",
+        "js",
+        "py",
+        "py3",
+        "csv",
+        "tsv",
+        "md",
+        "rst",
+        "ipynb",
+    ]
+)
+_TEXT_NAMES = frozenset({"MLmodel", "MLproject"})
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
 def _content_type(name: str) -> str:
+    extension = posixpath.splitext(name)[1].lstrip(".")
+    if name in _TEXT_NAMES or extension.lower() in _TEXT_EXTENSIONS:
+        return "text/plain"
     guessed, _ = mimetypes.guess_type(name)
     if not guessed:
         return "application/octet-stream"
     return "text/plain" if guessed in _ACTIVE_CONTENT else guessed
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with the file's name (RFC 6266; RFC 5987 `filename*` for non-ASCII), so a
+    browser saves an artifact instead of showing it on this origin."""
+    from urllib.parse import quote
+
+    def quoted(text: str) -> str:
+        if text and set(text) <= _TOKEN_CHARS:  # a plain token goes unquoted, as MLflow's does
+            return text
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        import unicodedata
+
+        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        encoded = quote(filename, safe="!#$&+-.^_`|~")
+        return f"attachment; filename={quoted(fallback or 'download')}; filename*=UTF-8''{encoded}"
+    return f"attachment; filename={quoted(filename)}"
 
 
 @router.put(f"{ARTIFACTS_API}/{{artifact_path:path}}", openapi_extra=_BINARY_BODY)
@@ -95,18 +155,62 @@ async def upload_artifact(artifact_path: str, request: Request) -> Response:
 
 @router.get(f"{ARTIFACTS_API}/{{artifact_path:path}}")
 def download_artifact(artifact_path: str, request: Request) -> Response:
-    rel = safe_artifact_path(artifact_path)
+    return send_artifact(_destination(request), safe_artifact_path(artifact_path))
+
+
+def send_artifact(destination: ArtifactDestination, rel: str) -> Response:
+    """One file as a download: the type MLflow's server gives it (active content as text), and
+    `Content-Disposition: attachment` so a browser never renders it on this origin."""
     try:
-        path, cleanup_dir = _destination(request).fetch(rel)
+        path, cleanup_dir = destination.fetch(rel)
     except OSError as exc:
         raise client_os_error(exc, rel) from exc
     task = BackgroundTask(shutil.rmtree, cleanup_dir, True) if cleanup_dir else None
     return FileResponse(
         path,
         media_type=_content_type(path.name),
-        headers={"X-Content-Type-Options": "nosniff"},
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": content_disposition(posixpath.basename(rel)),
+        },
         background=task,
     )
+
+
+def locate(request: Request, root_uri: str, rel: str = "") -> tuple[ArtifactDestination, str]:
+    """Where the artifact `rel` under an entity's artifact root lives, for this server to read:
+    the proxy's destination for `mlflow-artifacts:` roots, the root itself for one under the
+    server's --default-artifact-root. Any other root (a client may name any location for its
+    experiment) is the client's to read directly: serving it would let a caller read any path
+    the server can."""
+    rel = safe_artifact_path(rel)
+    root = proxied_root(root_uri)
+    if root is not None:
+        return _destination(request), posixpath.join(root, rel) if rel else root
+    served = getattr(request.app.state, "served_roots", {})
+    for prefix, destination in served.items():
+        if root_uri == prefix or root_uri.startswith(prefix.rstrip("/") + "/"):
+            below = safe_artifact_path(root_uri[len(prefix) :].strip("/"))
+            joined = posixpath.join(below, rel) if below and rel else below or rel
+            return destination, joined
+    raise InvalidParameterError(
+        f"The artifacts are at {root_uri!r}, which this server does not proxy; "
+        "read them from there directly"
+    )
+
+
+def list_under(request: Request, root_uri: str, rel: str) -> list[dict]:
+    """The direct children of `rel` under an artifact root, each with its path from the root
+    (MLflow's artifacts/list answer)."""
+    destination, where = locate(request, root_uri, rel)
+    rel = safe_artifact_path(rel)
+    try:
+        files = destination.list(where)
+    except OSError as exc:
+        raise client_os_error(exc, rel) from exc
+    return [
+        {**wire.file_info(f), "path": posixpath.join(rel, f.path) if rel else f.path} for f in files
+    ]
 
 
 @router.get(ARTIFACTS_API)
@@ -154,18 +258,6 @@ def list_run_artifacts(
 
     run = store.get_run(validate_run_id(run_id))
     root_uri = run.info.artifact_uri
-    root = proxied_root(root_uri)
-    if root is None:
-        raise InvalidParameterError(
-            f"Run {run_id}'s artifacts are at {root_uri!r}, which this server does not proxy; "
-            "read them from there directly"
-        )
-    rel = safe_artifact_path(req.path)
-    try:
-        files = _destination(request).list(posixpath.join(root, rel) if rel else root)
-    except OSError as exc:
-        raise client_os_error(exc, rel) from exc
-    listed = [
-        {**wire.file_info(f), "path": posixpath.join(rel, f.path) if rel else f.path} for f in files
-    ]
-    return MlflowJSONResponse({"root_uri": root_uri, "files": listed})
+    return MlflowJSONResponse(
+        {"root_uri": root_uri, "files": list_under(request, root_uri, req.path)}
+    )

@@ -151,6 +151,17 @@ def set_experiment_tag(req: s.SetExperimentTagRequest, store: StoreDep) -> Respo
     return wire.empty()
 
 
+class DeleteExperimentTagRequest(s._Model):
+    experiment_id: s.Id
+    key: s.Text
+
+
+@router.post(f"{API}/experiments/delete-experiment-tag")
+def delete_experiment_tag(req: DeleteExperimentTagRequest, store: StoreDep) -> Response:
+    store.delete_experiment_tag(str(req.experiment_id), req.key)
+    return wire.empty()
+
+
 # --- runs -------------------------------------------------------------------------------------
 @router.post(f"{API}/runs/create")
 def create_run(req: s.CreateRunRequest, request: Request, store: StoreDep) -> Response:

@@ -22,6 +22,7 @@ ROUTER_MODULES: list[str] = [
     "flightlog.server.api_tracking",
     "flightlog.server.api_artifacts",
     "flightlog.server.api_registry",
+    "flightlog.server.api_extras",
     # The web UI goes last: it mounts "/" and its static files.
     "flightlog.server.ui",
 ]

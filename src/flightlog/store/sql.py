@@ -864,6 +864,19 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             if updated.rowcount == 0:
                 conn.execute(t.insert().values(experiment_id=row.experiment_id, **row_values))
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """MLflow's experiments/delete-experiment-tag: a missing tag is RESOURCE_DOES_NOT_EXIST."""
+        with self._write() as conn:
+            row = self._active_experiment_row(conn, experiment_id, "delete a tag of")
+            t = db.experiment_tags
+            deleted = conn.execute(
+                t.delete().where(t.c.experiment_id == row.experiment_id, t.c.key == key)
+            )
+            if deleted.rowcount == 0:
+                raise ResourceNotFoundError(
+                    f"No tag with name: {key} in experiment with id {experiment_id}"
+                )
+
     # --- runs --------------------------------------------------------------------------------
     def create_run(
         self,
