@@ -74,6 +74,8 @@ def finish(status: str) -> None:
         _end_open_runs(status)
     finally:
         queue.end_shutdown()
+        # Last: the SQLite WAL folded into the .db file, so the .db alone is complete.
+        queue.checkpoint_stores()
 
 
 def _end_open_runs(status: str) -> None:

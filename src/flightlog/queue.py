@@ -63,6 +63,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from itertools import starmap
@@ -95,6 +96,8 @@ _DRAIN_LIMIT = 50_000  # items taken per writer cycle
 _WAKE_BATCH = 5_000  # items that wake the writer before its window is over
 _REPLAY_FIRST_DELAY = 0.5
 _REPLAY_MAX_DELAY = 30.0
+# A local store (SQLite on a full disk) is cheap to try again: it is probed more often.
+_REPLAY_MAX_DELAY_LOCAL = 2.0
 
 
 def _env_float(name: str, default: float) -> float:
@@ -276,6 +279,19 @@ class LoggingQueue:
         self._remote = _Lane(remote=True)
         self._seq = 0
         self._seq_lock = threading.Lock()
+        # Batch ids are <token>-<seq>: unique across processes (a forked child gets its own).
+        self._token = uuid.uuid4().hex[:16]
+        # Records that neither the store nor the spool took (the spool's disk is full or
+        # unwritable too), per (store, run), oldest first: kept in memory, at most
+        # FLIGHTLOG_QUEUE_SIZE entities, and offered again to the spool and the store.
+        self._held: dict[tuple[Any, str], list[Record]] = {}
+        self._held_lock = threading.Lock()
+        self._held_count = 0
+        # Entities given up: held beyond the bound, or still held (or unspoolable) at exit.
+        self._lost = 0
+        self._lost_runs: set[str] = set()
+        self._lost_ends: set[str] = set()  # runs whose final status was lost: left RUNNING
+        self._spool_error: str | None = None
         self._warned: set[tuple[str, str]] = set()
         self._last_error: str | None = None
         self._held_for_fork: list[threading.Lock] = []
@@ -342,8 +358,9 @@ class LoggingQueue:
         data waits in the spool, or the backend is down, the status waits there too."""
         self.forget_run(store, run_id)
         # While shutting down, a store call that hangs must not outlast the deadline: the writer
-        # makes it, and what is not through by then is spooled.
-        direct = self._deadline is None
+        # makes it, and what is not through by then is spooled. A remote store's call could
+        # hang too (a server that accepts and never answers): the sender makes it.
+        direct = self._deadline is None and not self._journaled(store)
         if direct and (store, run_id) not in self._spooled and store not in self._down:
             try:
                 store.update_run_info(run_id, status, end_time)
@@ -357,7 +374,17 @@ class LoggingQueue:
         if not self._ensure_writer():
             self._drain_inline()
         self._wake()
-        if request.lock.acquire(timeout=self._timeout_left(None)) and request.error is not None:
+        wait = _env_float("FLIGHTLOG_FLUSH_TIMEOUT", 30.0)
+        if not request.lock.acquire(timeout=self._timeout_left(wait)):
+            self._warn_once(
+                run_id,
+                "end",
+                f"flightlog: run {run_id} is not marked {status} yet: its data is still on its "
+                f"way to the tracking store ({self._last_error or 'slow to answer'}); the status "
+                "follows it (behind it in the spool if the store stays away).",
+            )
+            return
+        if request.error is not None:
             raise request.error
 
     def forget_run(self, store: AbstractStore, run_id: str) -> None:
@@ -462,9 +489,13 @@ class LoggingQueue:
     # --- flushing ----------------------------------------------------------------------------
     def flush(self, run_id: str | None = None, timeout: float | None = None) -> bool:
         """Wait until everything queued before this call is stored. False when `timeout` ran
-        out first, or when some of it (for `run_id`, or any run) waits in the spool."""
+        out first, or when some of it (for `run_id`, or any run) waits in the spool or in
+        memory. Without `timeout` the wait is bounded all the same, by FLIGHTLOG_FLUSH_TIMEOUT
+        (a store call that hangs must not hang the caller)."""
         if threading.get_ident() in (self._writer_ident, self._sender_ident):
             return False  # called from inside a store call: waiting on ourselves would hang
+        if timeout is None:
+            timeout = _env_float("FLIGHTLOG_FLUSH_TIMEOUT", 30.0)
         finished = self._flush(timeout)
         return finished and not self._has_spooled(run_id)
 
@@ -545,6 +576,8 @@ class LoggingQueue:
             "spooled": sum(lane.spooled for lane in lanes),
             "failed": sum(lane.failed for lane in lanes),
             "replayed": sum(lane.replayed for lane in lanes),
+            "held": self._held_count,
+            "lost": self._lost,
         }
 
     # --- the writer thread -------------------------------------------------------------------
@@ -816,15 +849,19 @@ class LoggingQueue:
 
     def _deliver_journaled(self, store: Any, run_id: str, records: list[Record]) -> None:
         lane = self._remote
+        # A batch goes out of the journal once it is stored or spooled; one only held in memory
+        # stays there too (`flightlog sync` can still send it if this process dies).
         if (store, run_id) in self._spooled or store in self._down:
-            self._spool(lane, store, run_id, records, None)
-            self._ack([r.seq for r in records])
+            if self._spool(lane, store, run_id, records, None):
+                self._ack([r.seq for r in records])
             return
         for i, record in enumerate(records):
-            outcome = self._send(lane, store, run_id, record.metrics, record.params, record.tags)
+            outcome = self._send(
+                lane, store, run_id, record.metrics, record.params, record.tags, record.batch_id
+            )
             if outcome == "spool":
-                self._spool(lane, store, run_id, records[i:], None)
-                self._ack([r.seq for r in records[i:]])
+                if self._spool(lane, store, run_id, records[i:], None):
+                    self._ack([r.seq for r in records[i:]])
                 return
             self._ack([record.seq])
 
@@ -850,9 +887,14 @@ class LoggingQueue:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    def _send(self, lane: _Lane, store: Any, run_id: str, m, p, t) -> str:
+    def _send(
+        self, lane: _Lane, store: Any, run_id: str, m, p, t, batch_id: str | None = None
+    ) -> str:
         """Write one chunk: "ok", "spool" (the store stayed unavailable) or "failed"."""
-        call = lambda: store.log_batch(run_id, m, p, t)  # noqa: E731
+        if batch_id is not None and getattr(store, "accepts_batch_id", False):
+            call = lambda: store.log_batch(run_id, m, p, t, batch_id=batch_id)  # noqa: E731
+        else:
+            call = lambda: store.log_batch(run_id, m, p, t)  # noqa: E731
         return self._deliver(lane, run_id, call, len(m) + len(p) + len(t))
 
     def _deliver(self, lane: _Lane, run_id: str, call: Callable[[], Any], n: int) -> str:
@@ -892,10 +934,10 @@ class LoggingQueue:
             "(further failures like this are counted in flightlog.queue_stats()['failed'])",
         )
 
-    def _warn_once(self, scope: str, kind: str, message: str) -> None:
+    def _warn_once(self, scope: str, kind: str, message: str, error: bool = False) -> None:
         if (scope, kind) not in self._warned:
             self._warned.add((scope, kind))
-            _log().warning(message)
+            (_log().error if error else _log().warning)(message)
 
     # --- spool and journal -------------------------------------------------------------------
     def _record(self, store: Any, run_id: str, chunk: tuple) -> Record:
@@ -905,7 +947,9 @@ class LoggingQueue:
             self._seq += 1
             seq = self._seq
         m, p, t = chunk
-        return Record(seq, _store_uri(store), run_id, list(m), list(p), list(t))
+        record = Record(seq, _store_uri(store), run_id, list(m), list(p), list(t))
+        record.batch_id = f"{self._token}-{seq}"
+        return record
 
     def _get_owner(self) -> Owner:
         if self._owner is None:
@@ -918,7 +962,11 @@ class LoggingQueue:
         try:
             self._get_owner().journal_append(records)
         except OSError as exc:
+            self._spool_error = str(exc)
             self._warn_once("journal", "OSError", f"flightlog: cannot write the journal: {exc}")
+            return
+        for record in records:
+            record.journaled = True
 
     def _ack(self, seqs: list[int]) -> None:
         try:
@@ -928,31 +976,108 @@ class LoggingQueue:
 
     def _spool(
         self, lane: _Lane, store: Any, run_id: str, records: list[Record], action: Any
-    ) -> None:
+    ) -> bool:
+        """Put records on disk behind what the run has spooled (and held) already. True when
+        they are durable; False when the spool could not be written either: then they are held
+        in memory (see _hold), and the store counts as down all the same, so later batches do
+        not each pay a full retry cycle."""
+        key = (store, run_id)
+        with self._held_lock:
+            earlier = self._held.pop(key, None)
+            if earlier:
+                self._held_count -= sum(r.size for r in earlier)
+        if earlier:
+            records = earlier + records  # held ones are older: they go first
         n = sum(r.size for r in records)
 
         def durable() -> None:  # runs under the spool lock: a shutdown sees it atomically
             if action is not None:
                 action.done = True
-            self._spooled[(store, run_id)] = records[0].uri if records else None
+            self._spooled[key] = records[0].uri if records else None
             self._down.add(store)
             lane.spooled += n
 
         try:
             self._get_owner().spool_append(records, on_durable=durable)
         except OSError as exc:
-            self._fail(lane, run_id, exc, n)
+            self._hold(lane, store, run_id, records, exc)
             if action is not None:
                 action.done = True
-            return
-        now = time.monotonic()
-        if lane.next_replay <= now:
-            lane.next_replay = now + lane.replay_delay
+            return False
+        self._schedule_replay(lane)
+        if earlier and lane.remote:
+            self._ack([r.seq for r in earlier])
         self._warn_once(
             "spool",
             repr(store),
             f"flightlog: the tracking store is unavailable ({self._last_error}); batches are "
             f"kept in {self._get_owner().dir} and sent when it is back",
+        )
+        return True
+
+    def _schedule_replay(self, lane: _Lane) -> None:
+        now = time.monotonic()
+        if lane.next_replay <= now:
+            lane.next_replay = now + lane.replay_delay
+
+    def _hold(
+        self, lane: _Lane, store: Any, run_id: str, records: list[Record], exc: OSError
+    ) -> None:
+        """Neither the store nor the spool took these records: keep them in memory (oldest
+        first, up to FLIGHTLOG_QUEUE_SIZE entities in all), say so loudly, and count what does
+        not fit as lost."""
+        from flightlog.spool import spool_root
+
+        key = (store, run_id)
+        self._spool_error = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        self._spooled.setdefault(key, records[0].uri if records else None)
+        self._down.add(store)
+        kept: list[Record] = []
+        dropped: list[Record] = []
+        with self._held_lock:
+            room = self._max_size - self._held_count
+            for record in records:
+                if record.size <= room:
+                    kept.append(record)
+                    room -= record.size
+                else:
+                    dropped.append(record)
+            if kept:
+                self._held.setdefault(key, []).extend(kept)
+                self._held_count += sum(r.size for r in kept)
+        self._schedule_replay(lane)
+        self._warn_once(
+            "held",
+            repr(store),
+            f"flightlog: cannot store the batches of run {run_id} anywhere: the tracking store "
+            f"is unavailable ({self._last_error}) and the spool in {spool_root()} cannot be "
+            f"written ({self._spool_error}). Up to {self._max_size} items are kept in memory "
+            "and offered again to both (flightlog.queue_stats()['held']); they are lost if the "
+            "process ends first.",
+            error=True,
+        )
+        if dropped:
+            self._give_up(dropped, "the in-memory bound (FLIGHTLOG_QUEUE_SIZE) was reached")
+
+    def _give_up(self, records: list[Record], why: str) -> None:
+        # A journaled record is not lost: it stays in the journal (unacknowledged) for
+        # `flightlog sync`, and the exit report counts it with the spool.
+        records = [r for r in records if not r.journaled]
+        n = sum(r.size for r in records)
+        if not n:
+            return
+        self._lost += n
+        for record in records:
+            self._lost_runs.add(record.run_id)
+            if record.end is not None:
+                self._lost_ends.add(record.run_id)
+        self._warn_once(
+            "lost",
+            why,
+            f"flightlog: LOST {n} logged items (and counting: flightlog.queue_stats()['lost']) "
+            f"that could be stored neither in the tracking store ({self._last_error}) nor in "
+            f"the spool ({self._spool_error}): {why}.",
+            error=True,
         )
 
     def _has_work(self, lane: _Lane) -> bool:
@@ -961,38 +1086,45 @@ class LoggingQueue:
 
     def _replay(self, lane: _Lane) -> None:
         """Send this lane's spooled runs in order; stop at the first transient failure."""
-        from flightlog.spool import send
-
         owner = self._get_owner()
         try:
-            for (store, run_id), uri in list(self._spooled.items()):
+            self._spool_held(lane)
+            for key, uri in list(self._spooled.items()):
+                store, run_id = key
                 if self._journaled(store) != lane.remote:
                     continue
                 records = owner.pending_records(uri, run_id)
                 for record in records:
                     if self._closed or self._stop:
                         return
-                    try:
-                        with lane.io_lock:
-                            send(store, record)
-                    except StoreUnavailableError as exc:
-                        self._last_error = str(exc)
-                        lane.retried += 1
-                        lane.replay_delay = min(lane.replay_delay * 2, _REPLAY_MAX_DELAY)
-                        if self._deadline is not None:
-                            lane.replay_delay = min(lane.replay_delay, 0.5)
-                        lane.next_replay = time.monotonic() + lane.replay_delay
+                    if not self._replay_one(lane, store, record):
                         return
-                    except Exception as exc:  # noqa: BLE001 - refused for good: report, go on
-                        self._fail(lane, run_id, exc, record.size)
-                    else:
-                        lane.replayed += record.size
-                        if record.end is None:
-                            lane.written += record.size
-                    owner.mark_replayed(record.seq)
+                    try:
+                        owner.mark_replayed(record.seq)
+                    except OSError:
+                        pass  # a full disk: at worst it is sent again, and its batch id says so
+                # Then what only memory holds (the spool could not take it): it is newer.
+                held = self._held.get(key)
+                while held:
+                    if self._closed or self._stop:
+                        return
+                    record = held[0]
+                    if not self._replay_one(lane, store, record):
+                        return
+                    with self._held_lock:
+                        if held and held[0] is record:
+                            held.pop(0)
+                            self._held_count -= record.size
+                    if lane.remote:
+                        self._ack([record.seq])
+                with self._held_lock:
+                    if key in self._held and not self._held[key]:
+                        del self._held[key]
+                    if key in self._held:
+                        return  # more was held meanwhile: the next round sends it
                 if not owner.drop_run(uri, run_id, records.offset):
                     return  # more was spooled meanwhile (a shutdown): the next round sends it
-                self._spooled.pop((store, run_id), None)
+                self._spooled.pop(key, None)
             # This lane is through: its stores are back, and a later outage is reported again.
             lane.replay_delay = _REPLAY_FIRST_DELAY
             for store in list(self._down):
@@ -1001,6 +1133,55 @@ class LoggingQueue:
                     self._warned.discard(("spool", repr(store)))
         finally:
             lane.replay_rounds += 1
+
+    def _replay_one(self, lane: _Lane, store: Any, record: Record) -> bool:
+        """Send one spooled or held record. False when the store is still unavailable (the
+        round stops and the next one is scheduled); a refusal is reported and counted."""
+        from flightlog.spool import send
+
+        try:
+            with lane.io_lock:
+                send(store, record)
+        except StoreUnavailableError as exc:
+            self._last_error = str(exc)
+            lane.retried += 1
+            cap = _REPLAY_MAX_DELAY if lane.remote else _REPLAY_MAX_DELAY_LOCAL
+            lane.replay_delay = min(lane.replay_delay * 2, cap)
+            if self._deadline is not None:
+                lane.replay_delay = min(lane.replay_delay, 0.5)
+            lane.next_replay = time.monotonic() + lane.replay_delay
+            return False
+        except Exception as exc:  # noqa: BLE001 - refused for good: report, go on
+            self._fail(lane, record.run_id, exc, record.size)
+        else:
+            lane.replayed += record.size
+            if record.end is None:
+                lane.written += record.size
+        return True
+
+    def _spool_held(self, lane: _Lane) -> None:
+        """Move this lane's held records to the spool once it can be written again (they are
+        safer on disk than in memory while the store stays down)."""
+        for key in list(self._held):
+            store, run_id = key
+            if self._journaled(store) != lane.remote:
+                continue
+            with self._held_lock:
+                records = self._held.pop(key, None)
+                if not records:
+                    continue
+                n = sum(r.size for r in records)
+                self._held_count -= n
+            try:
+                self._get_owner().spool_append(records)
+            except OSError:
+                with self._held_lock:
+                    self._held[key] = records + self._held.get(key, [])
+                    self._held_count += n
+                return  # still unwritable: no use trying the others now
+            lane.spooled += n
+            if lane.remote:
+                self._ack([r.seq for r in records])
 
     # --- shutdown ----------------------------------------------------------------------------
     def begin_shutdown(self, timeout: float | None = None) -> bool:
@@ -1018,7 +1199,9 @@ class LoggingQueue:
         self._last_replay_round()
         if not self._idle():
             self._abandon()
+        self._spool_held_at_exit()
         self._report_spool()
+        self._report_lost()
 
     def _last_replay_round(self) -> None:
         lanes = [lane for lane in (self._local, self._remote) if self._has_work(lane)]
@@ -1046,12 +1229,15 @@ class LoggingQueue:
         flushes: list[_Flush] = []
         actions = [a for a in (self._inflight or ()) if not a.done]
         actions += self._plan(self._take(), flushes)
+        records: list[Record] = []
         for entry in list(self._outbox):
             if entry[0] == "e" and not entry[1].done:
                 actions.append(entry[1])
             elif entry[0] == "f":
                 flushes.append(entry[1])
-        records: list[Record] = []
+            elif entry[0] == "r":
+                # Not in the journal (it could not be written): only this copy is left.
+                records += [r for r in entry[3] if not r.journaled]
         for action in actions:
             if action.__class__ is _Group:
                 records += [self._record(action.store, action.run_id, c) for c in action.chunks()]
@@ -1063,13 +1249,83 @@ class LoggingQueue:
             try:
                 if self._get_owner().spool_append(records, timeout=5.0):
                     self._local.spooled += sum(r.size for r in records)
+                else:
+                    self._give_up(records, "the spool stayed busy past the exit deadline")
             except OSError as exc:
-                _log().error("flightlog: could not spool %d batches: %s", len(records), exc)
+                self._spool_error = str(exc)
+                self._give_up(records, "the process ended and the spool could not be written")
         for marker in flushes:
             try:
                 marker.lock.release()
             except RuntimeError:
                 pass
+
+    def checkpoint_stores(self) -> None:
+        """At a clean exit: have each local store this process used fold its write-ahead log
+        into the database file (SQLite: the .db alone then holds everything)."""
+        from flightlog import store as stores
+
+        seen: set[int] = set()
+        for store in [*self._stores.values(), *list(stores._stores.values())]:
+            if id(store) in seen or getattr(store, "is_remote", False):
+                continue
+            seen.add(id(store))
+            checkpoint = getattr(store, "checkpoint", None)
+            if checkpoint is None:
+                continue
+            try:
+                checkpoint(final=True)
+            except TypeError:
+                continue  # a store whose checkpoint takes no arguments: its own business
+            except Exception as exc:  # noqa: BLE001 - the data is committed (in the WAL) anyway
+                _log().warning("flightlog: could not checkpoint %r at exit: %s", store, exc)
+
+    def _spool_held_at_exit(self) -> None:
+        """One last try to put what memory holds on disk; what still does not fit is lost."""
+        if not self._held:
+            return
+        self._closed = True  # the lane threads stop replaying: these records are ours now
+        with self._held_lock:
+            held, self._held = self._held, {}
+            self._held_count = 0
+        records = [r for rs in held.values() for r in rs]
+        if not records:
+            return
+        try:
+            ok = self._get_owner().spool_append(records, timeout=5.0)
+        except OSError as exc:
+            self._spool_error = str(exc)
+            ok = False
+        if ok:
+            self._local.spooled += sum(r.size for r in records)
+        else:
+            self._give_up(records, "the process ended while they were held in memory")
+
+    def _report_lost(self) -> None:
+        """The loud last word on what could be stored nowhere (stderr through logging)."""
+        if not self._lost:
+            return
+        runs = sorted(self._lost_runs)
+        shown = ", ".join(runs[:10]) + (f" and {len(runs) - 10} more" if len(runs) > 10 else "")
+        message = (
+            f"flightlog: {self._lost} logged items (metric points, params, tags, run statuses) "
+            f"of run(s) {shown} could NOT be stored anywhere and are LOST: the tracking store "
+            f"was unavailable ({self._last_error}) and the spool in {self._spool_root()} could "
+            f"not be written ({self._spool_error})."
+        )
+        if self._lost_ends:
+            ended = ", ".join(sorted(self._lost_ends)[:10])
+            message += (
+                f" Run(s) {ended} stay RUNNING in the tracking store: their final status was "
+                "among the lost items."
+            )
+        _log().error(message)
+
+    @staticmethod
+    def _spool_root() -> str:
+        from flightlog.spool import spool_root
+
+        return str(spool_root())
 
     def _report_spool(self) -> None:
         owner = self._owner

@@ -214,7 +214,7 @@ class RestClient:
                 if hasattr(body, "close"):
                     body.close()
             status = response.status_code
-            if status in RETRY_STATUSES and not _is_final_error(response):
+            if status in RETRY_STATUSES:
                 if not retry_ambiguous and status in AMBIGUOUS_STATUSES:
                     response.close()
                     raise AmbiguousRequestError(
@@ -295,20 +295,6 @@ def _describe(last: Any) -> str:
     return f"HTTP {status}" if status is not None else "no answer"
 
 
-def _is_final_error(response: Any) -> bool:
-    """A 500 with MLflow's error JSON is the server reporting a real error, not an outage."""
-    if response.status_code != 500:
-        return False
-    try:
-        payload = response.json()
-    except ValueError:
-        return False
-    return isinstance(payload, dict) and payload.get("error_code") not in (
-        None,
-        "TEMPORARILY_UNAVAILABLE",
-    )
-
-
 def error_from_response(response: Any, what: str) -> FlightlogError:
     """Turn an error response into the matching exception (MLflow's error JSON when present)."""
     status = response.status_code
@@ -333,9 +319,11 @@ def error_from_response(response: Any, what: str) -> FlightlogError:
             error.http_status = 404
         else:
             error = error_from_code("BAD_REQUEST", message)
-    if status in (429, 502, 503, 504) and not isinstance(error, StoreUnavailableError):
-        # Whatever the body says, the queue should keep the data and try again later.
-        error = StoreUnavailableError(error.message)
+    if (status == 429 or status >= 500) and not isinstance(error, StoreUnavailableError):
+        # Whatever the body says (a server whose own store is full answers 500 INTERNAL_ERROR
+        # with error JSON), the queue should keep the data and try again later: only a 4xx is
+        # a refusal of the request itself.
+        error = StoreUnavailableError(f"HTTP {status} from the server: {error.message}")
     return error
 
 

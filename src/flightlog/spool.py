@@ -49,6 +49,7 @@ JOURNAL_NAME = "journal.jsonl"
 REPLAYED_NAME = "replayed"
 OWNER_NAME = "owner.json"
 LOCK_NAME = "lock"
+FILE_MODE = 0o600  # spool and journal lines hold params, tags and metrics
 
 
 def spool_root() -> Path:
@@ -71,6 +72,13 @@ class Record:
     params: list[Param] = field(default_factory=list)
     tags: list[RunTag] = field(default_factory=list)
     end: tuple[str, int] | None = None  # (status, end_time) for a run-termination record
+    # The id the store remembers the batch by (stores with `accepts_batch_id`): a batch sent
+    # again after its answer was lost (a SIGKILL before the journal ack, then `flightlog sync`)
+    # is stored once.
+    batch_id: str | None = None
+    # In memory only: whether this record reached the journal (then `flightlog sync` can send
+    # it even if this process never does).
+    journaled: bool = field(default=False, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -88,6 +96,8 @@ class Record:
             d["t"] = [[t.key, t.value] for t in self.tags]
         if self.end:
             d["end"] = list(self.end)
+        if self.batch_id:
+            d["b"] = self.batch_id
         # NaN and +/-inf are valid metric values; Python's json writes and reads them back.
         return (json.dumps(d, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -101,12 +111,22 @@ class Record:
             params=[Param(k, v) for k, v in d.get("p", ())],
             tags=[RunTag(k, v) for k, v in d.get("t", ())],
             end=(d["end"][0], int(d["end"][1])) if d.get("end") else None,
+            batch_id=d.get("b"),
         )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+class Damage:
+    """Counts lines of spool and journal files that could not be read (a torn write, a disk
+    error, an edit): they are skipped, and `flightlog sync` says how many."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+
+def _lines(path: Path, damage: Damage | None = None) -> Iterator[tuple[int, bytes]]:
     """Complete lines of a file with the offset just past each, streamed. A last line without
-    its newline is a write cut short (a crash, or an append in progress): it is not returned."""
+    its newline is a write cut short (a crash, or an append in progress): it is not returned
+    (and counted as damaged)."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the generator
     except FileNotFoundError:
@@ -115,6 +135,8 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         offset = 0
         for line in f:
             if not line.endswith(b"\n"):
+                if damage is not None and line.strip():
+                    damage.lines += 1
                 return
             offset += len(line)
             if line.strip():
@@ -122,43 +144,51 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 
 def _seq_of(line: bytes) -> int:
-    if line.startswith(b'{"seq":'):
-        return int(line[7 : line.index(b",", 7)])
-    return int(json.loads(line).get("seq", -1))
+    try:
+        if line.startswith(b'{"seq":'):
+            return int(line[7 : line.index(b",", 7)])
+        d = json.loads(line)
+        return int(d.get("seq", -1)) if isinstance(d, dict) else -1
+    except ValueError:
+        return -1  # a damaged line: the decoder skips (and counts) it
 
 
-def _decode(line: bytes) -> Record | None:
+def _decode(line: bytes, damage: Damage | None = None) -> Record | None:
     try:
         d = json.loads(line)
-    except ValueError:
-        return None
-    return Record.decode(d) if "seq" in d else None
+        record = Record.decode(d) if isinstance(d, dict) and "seq" in d else None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        record = None
+    if record is None and damage is not None:
+        damage.lines += 1
+    return record
 
 
 class SpoolReader:
     """The records of one spool file not yet replayed, in sequence order, streamed (a long
     outage can leave millions of points). `offset` is how far the file was read."""
 
-    def __init__(self, path: Path, done: set[int]):
+    def __init__(self, path: Path, done: set[int], damage: Damage | None = None):
         self.path = path
         self.done = done
         self.offset = 0
+        self.damage = damage
 
     def __iter__(self) -> Iterator[Record]:
         if self._in_order():
-            for offset, line in _lines(self.path):
+            for offset, line in _lines(self.path, self.damage):
                 self.offset = offset
                 if _seq_of(line) in self.done:
                     continue
-                record = _decode(line)
+                record = _decode(line, self.damage)
                 if record is not None:
                     yield record
             return
         # Appended out of order (a shutdown spooled beside the writer): sort in memory.
         records = []
-        for offset, line in _lines(self.path):
+        for offset, line in _lines(self.path, self.damage):
             self.offset = offset
-            record = _decode(line)
+            record = _decode(line, self.damage)
             if record is not None and record.seq not in self.done:
                 records.append(record)
         yield from sorted(records, key=lambda r: r.seq)
@@ -167,6 +197,8 @@ class SpoolReader:
         last = -1
         for _, line in _lines(self.path):
             seq = _seq_of(line)
+            if seq < 0:
+                continue  # damaged: skipped either way
             if seq < last:
                 return False
             last = seq
@@ -178,6 +210,27 @@ def _append(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _append_whole(fd: int, data: bytes) -> None:
+    """Append and fsync, or leave the file as it was: a write cut short by a full disk
+    (ENOSPC, EFBIG) must not leave half a line for the next append to run into."""
+    size = os.fstat(fd).st_size
+    try:
+        _append(fd, data)
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        _append(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _uri_tag(uri: str | None) -> str:
@@ -218,21 +271,36 @@ class Owner:
         sweep_empty_folders(self.root)
         started = time.time()
         name = f"{os.getpid()}-{int(started)}-{uuid.uuid4().hex[:8]}"
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.root / name
-        path.mkdir(parents=True, exist_ok=False)
-        # Lock first, owner.json last: a folder is only listed (owner_folders) once it has
-        # owner.json, and by then its lock shows whether the process lives.
-        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # The folder holds params, tags and metrics of runs: the owner's eyes only (0700
+        # whatever the umask; files 0600).
+        path.mkdir(mode=0o700)
+        fd = None
+        try:
+            os.chmod(path, 0o700)
+            # Lock first, owner.json last: a folder is only listed (owner_folders) once it has
+            # owner.json, and by then its lock shows whether the process lives.
+            fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            info = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": started,
+                "argv": sys.argv[:8],
+            }
+            tmp = path / (OWNER_NAME + ".tmp")
+            _write_file(tmp, json.dumps(info).encode("utf-8"))
+            os.replace(tmp, path / OWNER_NAME)  # complete or absent, never half written
+        except BaseException:
+            # A full disk, say: leave no half-made folder (the next attempt makes a new one).
+            if fd is not None:
+                os.close(fd)
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         self._lock_fd = fd
-        info = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": started,
-            "argv": sys.argv[:8],
-        }
-        (path / OWNER_NAME).write_text(json.dumps(info))
         return path
 
     def remove(self) -> None:
@@ -275,10 +343,9 @@ class Owner:
         with self.lock:
             if self._journal_fd is None:
                 self._journal_fd = os.open(
-                    self.dir / JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                    self.dir / JOURNAL_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE
                 )
-            _append(self._journal_fd, data)
-            os.fsync(self._journal_fd)
+            _append_whole(self._journal_fd, data)
             for r in records:
                 self._journal_pending.add(r.seq)
 
@@ -294,7 +361,12 @@ class Owner:
             if not self._journal_pending:
                 os.ftruncate(fd, 0)
             else:
-                _append(fd, (json.dumps({"ack": seqs}) + "\n").encode())
+                size = os.fstat(fd).st_size
+                try:
+                    _append(fd, (json.dumps({"ack": seqs}) + "\n").encode())
+                except OSError:
+                    os.ftruncate(fd, size)  # no half line; the batches just stay pending
+                    raise
 
     # --- spool ---------------------------------------------------------------------------
     def spool_append(
@@ -312,13 +384,24 @@ class Owner:
         if not self.lock.acquire(timeout=timeout):
             return False
         try:
-            for name, lines in by_file.items():
-                fd = self._spool_fds.get(name)
-                if fd is None:
-                    fd = os.open(self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                    self._spool_fds[name] = fd
-                _append(fd, b"".join(lines))
-                os.fsync(fd)
+            written: list[tuple[int, int]] = []  # (fd, size before), to undo on failure
+            try:
+                for name, lines in by_file.items():
+                    fd = self._spool_fds.get(name)
+                    if fd is None:
+                        fd = os.open(
+                            self.dir / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE
+                        )
+                        self._spool_fds[name] = fd
+                    written.append((fd, os.fstat(fd).st_size))
+                    _append_whole(fd, b"".join(lines))
+            except OSError:
+                # All or nothing: the caller keeps these records elsewhere (in memory) and
+                # offers them again, so no file may keep a part of them.
+                for fd, size in written:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                raise
             if on_durable is not None:
                 on_durable()
             return True
@@ -329,7 +412,7 @@ class Owner:
         with self.lock:
             if self._replayed_fd is None:
                 self._replayed_fd = os.open(
-                    self.dir / REPLAYED_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+                    self.dir / REPLAYED_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE
                 )
             _append(self._replayed_fd, f"{seq}\n".encode())
 
@@ -410,19 +493,23 @@ def _pid_alive(folder: Path) -> bool:  # pragma: no cover - Windows fallback
     return True
 
 
-def _journal_pending(folder: Path, done: set[int]) -> dict[str, list[Record]]:
+def _journal_pending(
+    folder: Path, done: set[int], damage: Damage | None = None
+) -> dict[str, list[Record]]:
     """Unacknowledged journal entries (a few batches at most), by spool file name."""
     entries: dict[int, Record] = {}
     acked: set[int] = set()
-    for _, line in _lines(folder / JOURNAL_NAME):
+    for _, line in _lines(folder / JOURNAL_NAME, damage):
         try:
             d = json.loads(line)
-        except ValueError:
-            continue
-        if "ack" in d:
-            acked.update(int(s) for s in d["ack"])
-        elif "seq" in d:
-            entries[int(d["seq"])] = Record.decode(d)
+            if isinstance(d, dict) and "ack" in d:
+                acked.update(int(s) for s in d["ack"])
+                continue
+        except (ValueError, TypeError):
+            pass
+        record = _decode(line, damage)
+        if record is not None:
+            entries[record.seq] = record
     by_file: dict[str, list[Record]] = {}
     for seq in sorted(entries):
         if seq not in acked and seq not in done:
@@ -431,14 +518,16 @@ def _journal_pending(folder: Path, done: set[int]) -> dict[str, list[Record]]:
     return by_file
 
 
-def iter_folder(folder: Path) -> Iterator[Record]:
+def iter_folder(folder: Path, damage: Damage | None = None) -> Iterator[Record]:
     """Everything in an owner folder still to be sent, run by run, each run in sequence order:
     unacknowledged journal entries merged with the spool records, minus what was replayed.
-    A batch moved from the journal to the spool is returned once."""
+    A batch moved from the journal to the spool is returned once. Lines that cannot be read
+    are skipped and counted in `damage`."""
     done = read_replayed(folder)
-    journal = _journal_pending(folder, done)
+    journal = _journal_pending(folder, done, damage)
     for path in sorted(folder.glob("spool-*.jsonl")):
-        merged = heapq.merge(SpoolReader(path, done), journal.pop(path.name, []), key=_by_seq)
+        reader = SpoolReader(path, done, damage)
+        merged = heapq.merge(reader, journal.pop(path.name, []), key=_by_seq)
         last = None
         for record in merged:
             if record.seq != last:
@@ -487,14 +576,21 @@ def remove_folder(folder: Path) -> None:
 
 
 def mark_folder_replayed(folder: Path, seq: int) -> None:
-    with open(folder / REPLAYED_NAME, "a", encoding="ascii") as f:
-        f.write(f"{seq}\n")
+    fd = os.open(folder / REPLAYED_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        _append(fd, f"{seq}\n".encode())
+    finally:
+        os.close(fd)
 
 
 def send(store, record: Record) -> None:
     """Deliver one record to its store (raises what the store raises)."""
     if record.end is not None:
         store.update_run_info(record.run_id, record.end[0], record.end[1])
+    elif record.batch_id and getattr(store, "accepts_batch_id", False):
+        store.log_batch(
+            record.run_id, record.metrics, record.params, record.tags, batch_id=record.batch_id
+        )
     else:
         store.log_batch(record.run_id, record.metrics, record.params, record.tags)
 
@@ -510,6 +606,7 @@ class ReplayReport:
     errors: list[str] = field(default_factory=list)
     unavailable: str | None = None  # set when the backend was down: the folder is kept
     runs: set[str] = field(default_factory=set)
+    damaged: int = 0  # lines of the folder's files that could not be read, skipped
 
     @property
     def complete(self) -> bool:
@@ -523,7 +620,9 @@ def replay_folder(folder: Path, store_for: Callable[[str | None], object]) -> Re
     from flightlog.exceptions import StoreUnavailableError
 
     report = ReplayReport(folder)
-    for record in iter_folder(folder):
+    damage = Damage()
+    for record in iter_folder(folder, damage):
+        report.damaged = damage.lines
         try:
             send(store_for(record.uri), record)
         except StoreUnavailableError as exc:
@@ -537,5 +636,6 @@ def replay_folder(folder: Path, store_for: Callable[[str | None], object]) -> Re
             report.entities += record.size
             report.runs.add(record.run_id)
         mark_folder_replayed(folder, record.seq)
+    report.damaged = damage.lines
     remove_folder(folder)
     return report

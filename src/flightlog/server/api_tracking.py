@@ -23,7 +23,7 @@ from flightlog.exceptions import InvalidParameterError, ResourceNotFoundError
 from flightlog.history import HISTORY_PAGE
 from flightlog.server import schemas as s
 from flightlog.server import wire
-from flightlog.server.batch_parser import parse_log_batch
+from flightlog.server.batch_parser import BATCH_ID_HEADER, batch_id_of, parse_log_batch
 from flightlog.server.deps import StoreDep
 from flightlog.server.wire import MlflowJSONResponse
 
@@ -276,11 +276,12 @@ def delete_tag(req: s.DeleteTagRequest, store: StoreDep) -> Response:
 async def log_batch(request: Request, store: StoreDep) -> Response:
     """The ingestion hot path: parsed by hand (see batch_parser) and stored in one call, both
     in the thread pool so the event loop keeps serving other connections meanwhile."""
-    await run_in_threadpool(_ingest, await request.body(), store)
+    batch_id = batch_id_of(request.headers.get(BATCH_ID_HEADER))
+    await run_in_threadpool(_ingest, await request.body(), store, batch_id)
     return wire.empty()
 
 
-def _ingest(body: bytes, store) -> None:
+def _ingest(body: bytes, store, batch_id: str | None = None) -> None:
     run_id, metrics, params, tags = parse_log_batch(body)
     n_metrics, n_params, n_tags = len(metrics), len(params), len(tags)
     if (
@@ -297,7 +298,11 @@ def _ingest(body: bytes, store) -> None:
         )
     _run_id(run_id)
     if metrics or params or tags:
-        store.log_batch(run_id, metrics, params, tags)
+        if batch_id is not None and getattr(store, "accepts_batch_id", False):
+            # A batch re-sent by the client (lost answer, `flightlog sync`) is stored once.
+            store.log_batch(run_id, metrics, params, tags, batch_id=batch_id)
+        else:
+            store.log_batch(run_id, metrics, params, tags)
 
 
 # Documented in /openapi.json (the handler above parses its body itself).

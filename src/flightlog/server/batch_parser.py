@@ -91,6 +91,26 @@ def _items(body: dict, name: str) -> list:
     return items
 
 
+# flightlog clients name each log-batch request with an id of their own (MLflow's server ignores
+# the header), so the store can skip a batch it has stored already.
+BATCH_ID_HEADER = "X-Flightlog-Batch-Id"
+_BATCH_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-")
+MAX_BATCH_ID_LENGTH = 64
+
+
+def batch_id_of(value: str | None) -> str | None:
+    """The batch id a request header carries (None without one), or InvalidParameterError."""
+    if value is None:
+        return None
+    if not 0 < len(value) <= MAX_BATCH_ID_LENGTH or not set(value) <= _BATCH_ID_CHARS:
+        raise _bad(
+            BATCH_ID_HEADER,
+            value,
+            f"must be 1 to {MAX_BATCH_ID_LENGTH} characters of letters, digits and . _ : -",
+        )
+    return value
+
+
 def parse_log_batch(raw: bytes) -> tuple[str, list[Metric], list[Param], list[RunTag]]:
     """(run_id, metrics, params, tags) from a log-batch request body, or InvalidParameterError."""
     try:

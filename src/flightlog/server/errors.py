@@ -7,6 +7,7 @@ fields; request validation errors become 400 INVALID_PARAMETER_VALUE; anything u
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -116,10 +117,22 @@ _TOO_DEEP = (
 )
 
 
+_NAME_TOO_LONG = (
+    "A path in the request has a file or folder name longer than the file system allows "
+    "(255 bytes on most)."
+)
+_NUL = "A value in the request contains a NUL character (\\x00), which cannot be stored."
+
+
 def _describe_unexpected(exc: BaseException) -> tuple[int, str, str]:
     """(status, error_code, message) for an exception no handler claimed."""
     if isinstance(exc, RecursionError):
         return 400, "INVALID_PARAMETER_VALUE", _TOO_DEEP
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return 400, "INVALID_PARAMETER_VALUE", _NAME_TOO_LONG
+    if isinstance(exc, ValueError) and "NUL" in str(exc):
+        # psycopg2 refuses a string holding U+0000 before sending it (PostgreSQL text cannot).
+        return 400, "INVALID_PARAMETER_VALUE", _NUL
     return 500, "INTERNAL_ERROR", "Internal server error; the server log has the details."
 
 

@@ -186,6 +186,19 @@ input_tags = sa.Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+# Batch ids of log-batch requests already stored per run (migration 0004): a re-sent batch (a
+# lost answer, `flightlog sync` after a SIGKILL) is skipped instead of stored twice.
+log_batch_ids = sa.Table(
+    "log_batch_ids",
+    metadata,
+    sa.Column(
+        "run_uuid", sa.String(RUN_ID_LENGTH), sa.ForeignKey("runs.run_uuid"), primary_key=True
+    ),
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("stored_time", sa.BigInteger, nullable=False),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 # Every tracking table, parents before children (the order to create; reverse it to delete).
 TRACKING_TABLES = (
     experiments,
@@ -198,4 +211,5 @@ TRACKING_TABLES = (
     datasets,
     inputs,
     input_tags,
+    log_batch_ids,
 )

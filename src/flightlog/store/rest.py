@@ -130,6 +130,7 @@ class RestStore(RestRegistryMixin, AbstractStore):
 
     # The logging queue journals batches for remote stores before sending them.
     is_remote = True
+    accepts_batch_id = True
     max_metrics_per_batch = MAX_METRICS_PER_REQUEST
     max_params_per_batch = MAX_PARAMS_TAGS_PER_REQUEST
     max_tags_per_batch = MAX_PARAMS_TAGS_PER_REQUEST
@@ -301,21 +302,28 @@ class RestStore(RestRegistryMixin, AbstractStore):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,
     ) -> None:
         """Send in requests that fit MLflow's limits. Each request is atomic on the server;
         a batch larger than one request is not (the queue never sends one that large).
 
-        A request whose outcome is unknown (the connection broke after it was sent) is not
-        blindly sent again, which could store its points twice: the run's latest metrics show
-        whether it was stored, and it is re-sent only if it was not.
+        With `batch_id`, each request carries it (a suffix per request beyond the first) in
+        the X-Flightlog-Batch-Id header: a flightlog server stores a request it has seen once
+        (`flightlog sync` re-sends journaled batches whose answer was lost); MLflow's server
+        ignores the header. A request whose outcome is unknown (the connection broke after it
+        was sent) is not blindly sent again either, which on a server without batch ids could
+        store its points twice: the run's latest metrics show whether it was stored, and it is
+        re-sent only if it was not.
         """
-        for chunk in _batch_requests(metrics, params, tags):
+        for i, chunk in enumerate(_batch_requests(metrics, params, tags)):
+            request_id = None if batch_id is None else (f"{batch_id}.{i}" if i else batch_id)
             try:
-                self._send_batch(run_id, chunk)
+                self._send_batch(run_id, chunk, request_id)
             except InvalidParameterError as exc:
                 raise _param_conflict(exc) from None
 
-    def _send_batch(self, run_id: str, chunk: _Chunk) -> None:
+    def _send_batch(self, run_id: str, chunk: _Chunk, batch_id: str | None = None) -> None:
+        headers = {BATCH_ID_HEADER: batch_id} if batch_id is not None else None
         signature = _signature(run_id, chunk)
         # An earlier call may have left this request's fate unknown (the queue retries it now).
         uncertain = signature is not None and signature in self._uncertain
@@ -325,7 +333,13 @@ class RestStore(RestRegistryMixin, AbstractStore):
         body = chunk.encode(run_id)
         for _attempt in range(self.client.max_retries + 1):
             try:
-                self.client.call("POST", API + "/runs/log-batch", body, retry_ambiguous=False)
+                self.client.call(
+                    "POST",
+                    API + "/runs/log-batch",
+                    body,
+                    retry_ambiguous=False,
+                    extra_headers=headers,
+                )
             except ResourceNotFoundError as exc:
                 raise _narrow(exc, RunNotFoundError) from None
             except AmbiguousRequestError as exc:

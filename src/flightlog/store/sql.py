@@ -178,6 +178,12 @@ def _normalize_uri(db_uri: str) -> str:
     """Accept the URI spellings people paste from elsewhere."""
     if db_uri.startswith("postgres://"):  # Heroku & co.; SQLAlchemy wants postgresql://
         db_uri = "postgresql://" + db_uri[len("postgres://") :]
+    if db_uri.startswith("postgresql://"):
+        # SQLAlchemy's default PostgreSQL driver (psycopg 3) may be missing where psycopg2 is
+        # installed: every entry point (client, server, UI) opens the store through here.
+        from flightlog.store import with_installed_driver
+
+        db_uri = with_installed_driver(db_uri)
     for scheme in ("mysql://", "mariadb://"):
         if db_uri.startswith(scheme):
             # SQLAlchemy's default MySQL driver (mysqlclient) needs a C build; PyMySQL does not.
