@@ -142,12 +142,25 @@ _TRANSIENT_MESSAGES = (
     "can't connect",
     "too many connections",
     "broken pipe",
+    # A full disk (SQLITE_FULL, ENOSPC, EFBIG under RLIMIT_FSIZE, a quota) goes away when space
+    # is freed: the data must wait in the queue's spool, never be dropped as refused. SQLite
+    # reports a write that failed other than with ENOSPC (EFBIG, EIO) as "disk I/O error".
+    "database or disk is full",
+    "disk i/o error",
+    "no space left on device",
+    "file too large",
+    "disk quota exceeded",
+    "could not extend file",
 )
-# PostgreSQL SQLSTATEs: serialization failure, deadlock, admin shutdown/crash/cannot connect now.
-_TRANSIENT_PG_CODES = ("40001", "40P01", "57P01", "57P02", "57P03", "53300")
+# SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF): SQLITE_BUSY, SQLITE_LOCKED,
+# SQLITE_IOERR, SQLITE_FULL.
+_TRANSIENT_SQLITE_CODES = (5, 6, 10, 13)
+# PostgreSQL SQLSTATEs: serialization failure, deadlock, admin shutdown/crash/cannot connect now,
+# too many connections, disk full, insufficient resources.
+_TRANSIENT_PG_CODES = ("40001", "40P01", "57P01", "57P02", "57P03", "53300", "53100", "53000")
 # MySQL error numbers: too many connections, lock wait timeout, deadlock, can't connect, gone away,
-# lost connection.
-_TRANSIENT_MYSQL_CODES = (1040, 1205, 1213, 2002, 2003, 2006, 2013, 2055)
+# lost connection, disk full, table full.
+_TRANSIENT_MYSQL_CODES = (1040, 1205, 1213, 2002, 2003, 2006, 2013, 2055, 1021, 1114)
 
 
 def _now_ms() -> int:
@@ -164,6 +177,9 @@ def is_transient_error(exc: BaseException) -> bool:
         return True
     orig = exc.orig
     if getattr(orig, "pgcode", None) in _TRANSIENT_PG_CODES:
+        return True
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _TRANSIENT_SQLITE_CODES:
         return True
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and args[0] in _TRANSIENT_MYSQL_CODES:
@@ -479,6 +495,9 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
     """The tracking store on a SQL database. Thread-safe; one instance per URI per process
     (`flightlog.store.get_store`)."""
 
+    # log_batch takes batch_id= (the logging queue and the server pass one; see migration 0004).
+    accepts_batch_id = True
+
     def __init__(self, db_uri: str, default_artifact_root: str):
         self.db_uri = _normalize_uri(db_uri)
         self.default_artifact_root = default_artifact_root
@@ -611,15 +630,28 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         except IntegrityError:
             pass  # another process created it first
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, final: bool = False) -> None:
         """Copy the pages the SQLite WAL holds into the database file, without waiting for
         other connections (PASSIVE); nothing for other databases. The logging queue calls it
-        when it runs out of work, so that commits seldom pay for checkpoints."""
+        when it runs out of work, so that commits seldom pay for checkpoints.
+
+        `final` (a clean exit): copy everything and empty the -wal file (TRUNCATE), so that
+        the .db file alone holds every commit (copied or backed up by itself, it is complete).
+        It waits at most a second for other processes' readers; then it does what it can."""
+        if self._engine is None and final:
+            return  # never opened in this process: nothing of ours in the WAL
         engine = self.engine
         if engine.dialect.name != "sqlite" or self._memory_lock is not None:
             return
         with _translated(self), engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            if not final:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                return
+            conn.exec_driver_sql("PRAGMA busy_timeout = 1000")
+            try:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
 
     def close(self) -> None:
         with self._engine_lock:
@@ -1045,7 +1077,10 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        batch_id: str | None = None,
     ) -> None:
+        """With `batch_id` (a client-made id of this batch, see `accepts_batch_id`) the batch is
+        stored at most once per run: a batch whose id the run has seen is skipped."""
         # All the Python work happens before the transaction opens, to keep write locks short.
         sql = self._sql
         points = _metric_points(metrics)
@@ -1054,6 +1089,8 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         for attempt in range(3):
             try:
                 with self._write() as conn:
+                    if batch_id is not None and _batch_seen(conn, run_id, batch_id):
+                        return  # stored before: the client re-sent it (a lost answer, a replay)
                     self._check_run_active(conn, run_id)
                     if param_values:
                         self._insert_params(conn, run_id, param_values)
@@ -1068,11 +1105,18 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
                             )
                     if points:
                         sql.insert_points(conn, run_id, points)
+                    if batch_id is not None:
+                        conn.execute(
+                            db.log_batch_ids.insert().values(
+                                run_uuid=run_id, batch_id=batch_id, stored_time=_now_ms()
+                            )
+                        )
                 return
             except IntegrityError:
-                # A concurrent writer inserted one of these params between our check and insert;
-                # the retry sees it and either accepts it (same value) or reports the conflict.
-                if attempt == 2 or not param_values:
+                # A concurrent writer inserted one of these params (or this batch id) between
+                # our check and insert; the retry sees it and either accepts it (same value,
+                # the batch already stored) or reports the conflict.
+                if attempt == 2 or not (param_values or batch_id):
                     raise
 
     def log_metric_points(self, run_id: str, points: Sequence[tuple[str, float, int, int]]) -> None:
@@ -1341,6 +1385,12 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _batch_seen(conn: sa.Connection, run_id: str, batch_id: str) -> bool:
+    t = db.log_batch_ids
+    query = sa.select(t.c.batch_id).where(t.c.run_uuid == run_id, t.c.batch_id == batch_id)
+    return conn.execute(query).first() is not None
 
 
 @contextmanager
