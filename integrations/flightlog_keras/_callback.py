@@ -28,12 +28,23 @@ class FlightlogCallback(keras.callbacks.Callback):
     Logging goes through the async queue; a fault inside flightlog is reported once and never
     stops training.
 
-    The first two arguments are those of MLflow's `MlflowCallback` (an alias of this class).
+    MLflow's spellings all work (`MlflowCallback` is an alias of this class): MLflow 3's
+    `MlflowCallback(log_every_epoch, log_every_n_steps)` and MLflow 2's
+    `MlflowCallback(run, log_every_epoch=..., log_every_n_steps=...)`, whose first argument is
+    the run (an ActiveRun, a Run or a run id) to log into.
+
+    Mistakes in the arguments are refused here, before training starts, with an
+    InvalidParameterError naming the argument (a wrong type, a non-positive step interval, an
+    argument given twice, a run id that contradicts `run`). Nothing that happens once `fit()`
+    runs (a store that is down, no run to log into, a param conflict) stops training: it is
+    warned about once.
 
     Args:
-        log_every_epoch: log the epoch-end `logs`.
+        log_every_epoch: log the epoch-end `logs` (default True).
         log_every_n_steps: also log batch-level `logs` every N batches.
+        run: the run to log into (MLflow 2's argument): an ActiveRun, a Run or a run id.
         run_id: the run to log into; default: the active run (one is started if none is).
+        model_id: accepted for MLflow 3 compatibility (its logged-model link); not used.
         log_model_summary: log `model.summary()` as a text artifact.
         on_fault: called with (what, exception) instead of warning (autolog collects faults
             and reports them once, when `fit` returns).
@@ -41,22 +52,20 @@ class FlightlogCallback(keras.callbacks.Callback):
 
     def __init__(
         self,
-        log_every_epoch: bool = True,
+        *args: Any,
+        log_every_epoch: bool | None = None,
         log_every_n_steps: int | None = None,
-        *,
+        run: Any = None,
         run_id: str | None = None,
+        model_id: str | None = None,
         log_model_summary: bool = True,
         on_fault: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         super().__init__()
-        if log_every_n_steps is not None and (
-            not isinstance(log_every_n_steps, int) or log_every_n_steps < 1
-        ):
-            from flightlog.exceptions import InvalidParameterError
-
-            raise InvalidParameterError(
-                f"log_every_n_steps must be a positive integer or None, got {log_every_n_steps!r}"
-            )
+        log_every_epoch, log_every_n_steps, run_id = callback_arguments(
+            args, log_every_epoch, log_every_n_steps, run, run_id
+        )
+        self.model_id = model_id
         self.run_id = run_id
         self._given_run_id = run_id
         self.log_every_epoch = log_every_epoch
@@ -174,6 +183,70 @@ class FlightlogCallback(keras.callbacks.Callback):
         es = self._early_stopping
         if es is not None and getattr(es, "stopped_epoch", 0) > 0:
             self._log_metrics({"stopped_epoch": float(es.stopped_epoch)}, 0)
+
+
+_POSITIONAL = ("log_every_epoch", "log_every_n_steps")
+
+
+def callback_arguments(
+    args: tuple[Any, ...],
+    log_every_epoch: bool | None,
+    log_every_n_steps: int | None,
+    run: Any,
+    run_id: str | None,
+) -> tuple[bool, int | None, str | None]:
+    """(log_every_epoch, log_every_n_steps, run_id) from the constructor's arguments, in MLflow
+    3's order or MLflow 2's (a run first); InvalidParameterError for anything else, so a
+    mistake shows before training starts rather than as a TypeError about argument binding."""
+    from flightlog.exceptions import InvalidParameterError
+
+    args = list(args)
+    if args and _is_run(args[0]):
+        if run is not None:
+            raise InvalidParameterError(
+                "FlightlogCallback got the run twice: as its first argument and as run="
+            )
+        run = args.pop(0)
+    if len(args) > len(_POSITIONAL):
+        raise InvalidParameterError(
+            f"FlightlogCallback takes at most {len(_POSITIONAL)} positional arguments after the "
+            f"run ({', '.join(_POSITIONAL)}), got {len(args)}: {args!r}"
+        )
+    given = {"log_every_epoch": log_every_epoch, "log_every_n_steps": log_every_n_steps}
+    for name, value in zip(_POSITIONAL, args, strict=False):
+        if given[name] is not None:
+            raise InvalidParameterError(
+                f"FlightlogCallback got {name} twice: positionally ({value!r}) and as a keyword "
+                f"({given[name]!r})"
+            )
+        given[name] = value
+    every_epoch = True if given["log_every_epoch"] is None else given["log_every_epoch"]
+    if type(every_epoch).__name__ not in ("bool", "bool_"):  # Python's or numpy's bool
+        raise InvalidParameterError(f"log_every_epoch must be True or False, got {every_epoch!r}")
+    n = given["log_every_n_steps"]
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise InvalidParameterError(
+            f"log_every_n_steps must be a positive integer or None, got {n!r}"
+        )
+    if run is not None:
+        if not _is_run(run):
+            raise InvalidParameterError(
+                f"run must be an ActiveRun, a Run or a run id, got {type(run).__name__}: {run!r}"
+            )
+        from_run = run if isinstance(run, str) else run.info.run_id
+        if run_id is not None and run_id != from_run:
+            raise InvalidParameterError(
+                f"FlightlogCallback got run {from_run!r} and run_id {run_id!r}: give one"
+            )
+        run_id = from_run
+    return bool(every_epoch), n, run_id
+
+
+def _is_run(value: Any) -> bool:
+    """An ActiveRun, a Run (anything with info.run_id) or a run id string."""
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(getattr(getattr(value, "info", None), "run_id", None), str)
 
 
 def numeric_logs(logs: dict) -> dict[str, float]:

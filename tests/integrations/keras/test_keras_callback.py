@@ -111,3 +111,66 @@ def test_bad_step_interval_is_refused():
 
     with pytest.raises(InvalidParameterError, match="log_every_n_steps"):
         flightlog.keras.FlightlogCallback(log_every_n_steps=0)
+
+
+def test_mlflow2_spelling_with_the_run_first_logs_into_that_run(data, make_model, metric_history):
+    """MLflow 2's `MlflowCallback(run, log_every_epoch=False, log_every_n_steps=5)`: the run
+    first. It used to stop the script with a TypeError about multiple values."""
+    X, _, y, _ = data
+    with flightlog.start_run() as run:
+        callback = flightlog.keras.MlflowCallback(run, log_every_epoch=False, log_every_n_steps=2)
+        make_model().fit(X, y, epochs=2, batch_size=32, callbacks=[callback], verbose=0)
+    run_id = run.info.run_id
+    assert callback.run_id == run_id
+    assert [step for step, _ in metric_history(run_id, "batch_loss")] == [2, 4, 6]
+    assert metric_history(run_id, "loss") == []  # log_every_epoch=False honoured
+    # the Run entity and a run id work too, positionally or as run=
+    stored = flightlog.get_run(run_id)
+    assert flightlog.keras.FlightlogCallback(stored).run_id == run_id
+    assert flightlog.keras.FlightlogCallback(run=run_id, log_every_n_steps=3).run_id == run_id
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((False,), {"log_every_epoch": True}, "log_every_epoch twice"),
+        ((True, 5), {"log_every_n_steps": 3}, "log_every_n_steps twice"),
+        ((True, 5, 7), {}, "at most 2 positional"),
+        ((), {"log_every_epoch": "no"}, "log_every_epoch must be True or False"),
+        ((), {"log_every_n_steps": 2.5}, "log_every_n_steps must be a positive integer"),
+        ((), {"log_every_n_steps": True}, "log_every_n_steps must be a positive integer"),
+        ((), {"run": 42}, "run must be an ActiveRun"),
+    ],
+)
+def test_argument_mistakes_fail_before_training_with_a_clear_message(args, kwargs, message):
+    from flightlog.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=message):
+        flightlog.keras.FlightlogCallback(*args, **kwargs)
+
+
+def test_run_twice_or_contradicting_run_id_is_refused():
+    from flightlog.exceptions import InvalidParameterError
+
+    with flightlog.start_run() as run:
+        with pytest.raises(InvalidParameterError, match="run twice"):
+            flightlog.keras.FlightlogCallback(run, run=run)
+        with pytest.raises(InvalidParameterError, match="give one"):
+            flightlog.keras.FlightlogCallback(run, run_id="0" * 32)
+
+
+def test_a_fault_during_fit_warns_and_training_goes_on(data, make_model, monkeypatch):
+    """Once fit() runs, nothing flightlog does may stop it: a run that cannot be logged into
+    (deleted under the callback) is warned about, and every epoch still trains."""
+    from flightlog.autolog.reporting import FlightlogAutologWarning
+
+    monkeypatch.setenv("FLIGHTLOG_AUTOLOG_TESTING", "0")  # faults warn, as for users
+    X, _, y, _ = data
+    client = flightlog.TrackingClient()
+    run_id = client.create_run("0").info.run_id
+    client.delete_run(run_id)
+    with pytest.warns(FlightlogAutologWarning):
+        history = make_model().fit(
+            X, y, epochs=3, callbacks=[flightlog.keras.FlightlogCallback(run_id=run_id)], verbose=0
+        )
+    assert len(history.history["loss"]) == 3
