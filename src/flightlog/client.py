@@ -163,6 +163,20 @@ class TrackingClient(RegistryClientMixin):
             self._writable().add(run.info.run_id)
         return run
 
+    def sweep(
+        self,
+        name: str,
+        objective: str | Sequence[str] | None = None,
+        direction: str | Sequence[str] | None = None,
+        experiment_id: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Open or join the sweep `name` (flightlog.sweeps.SweepHandle: `.trial()`, `.close()`);
+        unlike flightlog.sweep() its parent is not made the active run."""
+        from flightlog.sweeps.handle import open_sweep
+
+        return open_sweep(self, name, objective, direction, experiment_id=experiment_id, **kwargs)
+
     def get_run(self, run_id: str) -> Run:
         self._queue.flush(run_id)
         return self._store.get_run(v.validate_run_id(run_id))

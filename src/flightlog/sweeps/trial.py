@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -96,6 +97,7 @@ class Trial(ActiveRun):
         value: float | Sequence[float] | None = None,
         error: BaseException | None = None,
         extra_tags: dict[str, str] | None = None,
+        duration_s: float | None = None,
     ) -> None:
         """End the trial in `state` (COMPLETE, PRUNED, FAILED or KILLED) and update the parent."""
         from flightlog.sweeps.handle import error_tags
@@ -116,8 +118,12 @@ class Trial(ActiveRun):
             tags = {names.TRIAL_STATE_TAG: state, **(extra_tags or {})}
             if error is not None and state in (names.FAILED, names.KILLED):
                 tags.update(error_tags(error))
+            if self.params and names.TRIAL_PARAMS_TAG not in self.data.tags:
+                tags[names.TRIAL_PARAMS_TAG] = json.dumps(sorted(map(str, self.params)))[:7900]
             now = time.time_ns() // 1_000_000
-            duration = Metric(names.TRIAL_DURATION_METRIC, time.monotonic() - self._started, now, 0)
+            if duration_s is None:
+                duration_s = time.monotonic() - self._started
+            duration = Metric(names.TRIAL_DURATION_METRIC, duration_s, now, 0)
             self._client.log_batch(
                 run_id, metrics=[duration], tags=[RunTag(k, v) for k, v in tags.items()]
             )
