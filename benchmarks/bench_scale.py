@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py            # 100k and 1M-point histories, 256 MiB artifact
     python benchmarks/bench_scale.py --full     # adds 10M points and a 1 GiB artifact
-    python benchmarks/bench_scale.py --only history|server|artifacts
+    python benchmarks/bench_scale.py --only history|chart|server|artifacts
 
 Every measurement runs in a fresh child process, so its time and peak memory (ru_maxrss) are
 its own. Both stores get the same logical data: one run, one key, N points (step = i,
@@ -15,6 +15,7 @@ the same data.
 Sections:
 - history: `get_metric_history` (flightlog: list-like MetricHistory; MLflow: list of Metric),
   flightlog's `get_metric_history_arrays`, time and peak client memory;
+- chart: the UI's downsampled series, per-bucket SQL beside the cached rollup;
 - server: an unpaged `metrics/get-history` through `flightlog server` (streamed), its peak
   RSS (VmHWM) before and after;
 - artifacts: a large file through `flightlog server --artifacts-destination s3://...` (moto's
@@ -158,6 +159,36 @@ def history_section(sizes: list[int], work: Path) -> None:
         )
 
 
+def chart_section(sizes: list[int], work: Path) -> None:
+    """The UI's downsampled series (800 px): the per-bucket queries every render used to run,
+    against the rollup's first render (built) and a later one (cached, 1,000 new points)."""
+    from flightlog.entities import Metric
+    from flightlog.server.ui import downsample, rollups
+    from flightlog.store.sql import SqlStore
+
+    print("\n## UI chart series, 800 px wide (seconds)")
+    print(f"{'points':>11s} {'per-bucket SQL':>15s} {'rollup build':>13s} {'rollup cached':>14s}")
+    for n in sizes:
+        folder = Path(tempfile.mkdtemp(dir=work))
+        uri, run_id = flightlog_store(folder, n)
+        store = SqlStore(uri, default_artifact_root=str(folder / "artifacts"))
+        with store._read() as conn:
+            began = time.perf_counter()
+            downsample._step_buckets(conn, run_id, KEY, 0, n - 1, 800, "step")
+            plain = time.perf_counter() - began
+        rollups.CACHE.clear()
+        began = time.perf_counter()
+        downsample.metric_series(store, run_id, KEY, "step", 800)
+        built = time.perf_counter() - began
+        store.log_batch(run_id, metrics=[Metric(KEY, 0.5, T0 + n + i, n + i) for i in range(1000)])
+        began = time.perf_counter()
+        series = downsample.metric_series(store, run_id, KEY, "step", 800)
+        cached = time.perf_counter() - began
+        assert series.total == n + 1000
+        store.close()
+        print(f"{n:>11,d} {plain:>14.3f}s {built:>12.3f}s {cached:>13.3f}s")
+
+
 def _vm_hwm_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -263,12 +294,14 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true")
-    parser.add_argument("--only", choices=["history", "server", "artifacts"])
+    parser.add_argument("--only", choices=["history", "chart", "server", "artifacts"])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flightlog-bench-scale-"))
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
     if args.only in (None, "history"):
         history_section(sizes, work)
+    if args.only in (None, "chart"):
+        chart_section(sizes, work)
     if args.only in (None, "server"):
         server_section(5_000_000 if args.full else 1_000_000, work)
     if args.only in (None, "artifacts"):

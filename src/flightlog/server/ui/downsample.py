@@ -113,7 +113,9 @@ def _sql_series(store: Any, run_id: str, key: str, axis: str, width: int) -> Ser
             # Every point at one step (logged without steps): only time tells them apart.
             buckets = _grouped_buckets(conn, of_metric, m.c.timestamp, width)
         else:
-            buckets = _step_buckets(conn, run_id, key, lo, hi, width, axis)
+            buckets = _rollup_buckets(store, conn, run_id, key, lo, hi, width, axis)
+            if buckets is None:
+                buckets = _step_buckets(conn, run_id, key, lo, hi, width, axis)
     total = sum(b[5] for b in buckets)  # NaN points are not drawn, nor counted, once sampled
     return Series(key, axis, total, buckets=buckets)
 
@@ -136,6 +138,47 @@ def _raw_series(conn: Any, key: str, axis: str, of_metric: Any, column: Any) -> 
     if axis == "time":
         points.sort(key=lambda p: p[0])
     return Series(key, axis, len(points), points=points)
+
+
+def _rollup_buckets(
+    store: Any, conn: Any, run_id: str, key: str, lo: int, hi: int, width: int, axis: str
+) -> list[tuple] | None:
+    """Chart buckets of a long history from its cached rollup (see rollups.py); None for a
+    history of fewer than rollups.MIN_POINTS points, which the per-bucket queries serve well.
+    The chart's buckets are whole runs of base buckets, so every figure is exact."""
+    from flightlog.server.ui import rollups
+
+    if not rollups.CACHE.has(id(store), run_id, key) and not _longer_than(
+        conn, run_id, key, rollups.MIN_POINTS
+    ):
+        return None
+    rollup = rollups.CACHE.get(conn, id(store), run_id, key, lo, hi)
+    size = rollup.size
+    first = (lo // size) * size
+    per = max(1, -(-(hi - first + 1) // (width * size)))  # base buckets per chart bucket
+    edges = list(range(first, hi + 1, per * size)) + [hi + 1]
+    buckets = rollups.chart_buckets(rollup, edges, axis)
+    return [
+        (
+            max(x0, lo) if axis == "step" else x0,
+            min(x1, hi) if axis == "step" else x1,
+            _finite(vmin),
+            _finite(vmax),
+            _finite(mean),
+            count,
+        )
+        for x0, x1, vmin, vmax, mean, count in buckets
+    ]
+
+
+def _longer_than(conn: Any, run_id: str, key: str, n: int) -> bool:
+    import sqlalchemy as sa
+
+    from flightlog.store import dbschema as db
+
+    m = db.metrics
+    probe = sa.select(m.c.id).where(m.c.run_uuid == run_id, m.c.key == key).limit(1).offset(n)
+    return conn.execute(probe).first() is not None
 
 
 def _bucket_edges(lo: int, hi: int, width: int) -> list[int]:
