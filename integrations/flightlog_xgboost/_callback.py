@@ -22,6 +22,21 @@ def metric_key(data_name: str, metric_name: str) -> str:
     return _INVALID_KEY_CHARS.sub("_", key)
 
 
+def _run_id_argument(value: Any) -> str | None:
+    """A run id from a run id, an ActiveRun or a Run; InvalidParameterError for anything else."""
+    if value is None or (isinstance(value, str) and value):
+        return value
+    run_id = getattr(getattr(value, "info", None), "run_id", None)
+    if isinstance(run_id, str):
+        return run_id
+    from flightlog.exceptions import InvalidParameterError
+
+    raise InvalidParameterError(
+        f"run_id must be a run id string, an ActiveRun or a Run, got {type(value).__name__}: "
+        f"{value!r}"
+    )
+
+
 class FlightlogCallback(xgboost.callback.TrainingCallback):
     """Log each eval metric after every boosting round, with step = the round's index.
 
@@ -30,18 +45,30 @@ class FlightlogCallback(xgboost.callback.TrainingCallback):
     sees the curves grow during training while the round itself only pays for a queue append.
     A fault inside flightlog is reported once and never stops training.
 
+    Mistakes in the arguments (a run id that is not a string or a run, an `on_fault` that is
+    not callable) raise InvalidParameterError here, before training starts; once training runs,
+    a fault is only warned about.
+
     Args:
-        run_id: the run to log into; default: the active run (one is started if none is).
+        run_id: the run to log into: a run id, or the ActiveRun / Run itself; default: the
+            active run (one is started if none is).
         on_fault: called with (what, exception) instead of warning (autolog collects faults
             and reports them once, when the training call returns).
     """
 
     def __init__(
         self,
-        run_id: str | None = None,
+        run_id: Any = None,
         on_fault: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         super().__init__()
+        run_id = _run_id_argument(run_id)
+        if on_fault is not None and not callable(on_fault):
+            from flightlog.exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"on_fault must be a callable or None, got {type(on_fault).__name__}"
+            )
         self.run_id = run_id
         self._given_run_id = run_id
         self.last_iteration: int | None = None

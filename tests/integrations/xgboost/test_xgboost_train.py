@@ -239,3 +239,22 @@ def test_disable_restores_the_original_train(dmatrices, all_runs):
     assert xgb.train is original
     xgb.train(PARAMS, dtrain, 2)
     assert all_runs() == []
+
+
+def test_callback_takes_the_run_itself_and_refuses_bad_arguments_before_training(
+    dmatrices, metric_history
+):
+    from flightlog.exceptions import InvalidParameterError
+
+    dtrain, dval = dmatrices
+    with flightlog.start_run() as run:
+        for given in (run, flightlog.get_run(run.info.run_id)):  # an ActiveRun, a Run
+            callback = flightlog.xgboost.FlightlogCallback(given)
+            assert callback.run_id == run.info.run_id
+        evals = [(dval, "val")]
+        xgb.train(PARAMS, dtrain, 3, evals=evals, callbacks=[callback], verbose_eval=False)
+    assert [s for s, _ in metric_history(run.info.run_id, "val-logloss")] == [0, 1, 2]
+    with pytest.raises(InvalidParameterError, match="run_id must be"):
+        flightlog.xgboost.FlightlogCallback(42)
+    with pytest.raises(InvalidParameterError, match="on_fault must be"):
+        flightlog.xgboost.FlightlogCallback(on_fault="print")
