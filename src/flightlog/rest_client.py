@@ -30,11 +30,23 @@ from typing import Any
 from flightlog import __version__ as _version
 from flightlog.exceptions import FlightlogError, StoreUnavailableError, error_from_code
 
-# Statuses worth another try: the server is overloaded, restarting or behind a failing proxy.
+# Statuses worth another try: the server is overloaded, restarting, behind a failing proxy, or
+# its own store is in trouble (a full disk answers 500 or 507). Every 5xx is retried (see
+# is_retry_status); only a 4xx refuses the request itself.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Of those, the ones that do not say whether the server acted on the request (a proxy in front
-# of it gave up, or it crashed mid-request).
+# of it gave up, or it crashed mid-request); 503 and 429 say it did not.
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+
+def is_retry_status(status: int) -> bool:
+    return status == 429 or 500 <= status <= 599
+
+
+def _is_ambiguous(status: int) -> bool:
+    return status not in (429, 503)
+
+
 CONNECT_TIMEOUT_S = 10.0
 
 Body = bytes | os.PathLike | None
@@ -214,8 +226,8 @@ class RestClient:
                 if hasattr(body, "close"):
                     body.close()
             status = response.status_code
-            if status in RETRY_STATUSES:
-                if not retry_ambiguous and status in AMBIGUOUS_STATUSES:
+            if is_retry_status(status):
+                if not retry_ambiguous and _is_ambiguous(status):
                     response.close()
                     raise AmbiguousRequestError(
                         f"{method} {path}: HTTP {status} from {self.base_url}; the request may "
@@ -308,7 +320,7 @@ def error_from_response(response: Any, what: str) -> FlightlogError:
     else:
         text = response.text[:500] if response.text else ""
         message = f"{what} failed with HTTP {status}: {text}"
-        if status in RETRY_STATUSES:
+        if is_retry_status(status):
             error = StoreUnavailableError(message)
         elif status == 401:
             error = error_from_code("UNAUTHENTICATED", message)
@@ -319,7 +331,7 @@ def error_from_response(response: Any, what: str) -> FlightlogError:
             error.http_status = 404
         else:
             error = error_from_code("BAD_REQUEST", message)
-    if (status == 429 or status >= 500) and not isinstance(error, StoreUnavailableError):
+    if is_retry_status(status) and not isinstance(error, StoreUnavailableError):
         # Whatever the body says (a server whose own store is full answers 500 INTERNAL_ERROR
         # with error JSON), the queue should keep the data and try again later: only a 4xx is
         # a refusal of the request itself.
