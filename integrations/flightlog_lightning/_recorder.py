@@ -55,8 +55,21 @@ class RecorderOptions:
     tracking_uri: str | None = None
 
     def check(self) -> None:
+        """Refuse argument mistakes when the callback or logger is built, before training
+        starts, naming the argument (nothing that happens during a fit may stop it)."""
         from flightlog.exceptions import InvalidParameterError
 
+        for name in _BOOL_OPTIONS:
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+        for name in _TEXT_OPTIONS:
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and value):
+                raise InvalidParameterError(
+                    f"{name} must be a non-empty string or None, got {type(value).__name__}: "
+                    f"{value!r}"
+                )
         n = self.log_every_n_epoch
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidParameterError(f"log_every_n_epoch must be a positive integer, got {n!r}")
@@ -67,9 +80,29 @@ class RecorderOptions:
             )
 
 
+_BOOL_OPTIONS = (
+    "log_models",
+    "log_model_signatures",
+    "log_input_examples",
+    "log_model_summary",
+    "checkpoint",
+    "exclusive",
+    "silent",
+)
+_TEXT_OPTIONS = ("run_id", "experiment_name", "run_name", "tracking_uri", "registered_model_name")
+
+
 def make_options(**kwargs: Any) -> RecorderOptions:
-    """RecorderOptions from keyword arguments; `tags` becomes `extra_tags`."""
+    """RecorderOptions from keyword arguments; `tags` becomes `extra_tags`; a run_id may be
+    the ActiveRun or Run itself."""
+    from flightlog.exceptions import InvalidParameterError
+
     tags = kwargs.pop("tags", None)
+    if tags is not None and not isinstance(tags, dict):
+        raise InvalidParameterError(f"tags must be a dict or None, got {type(tags).__name__}")
+    run_id = getattr(getattr(kwargs.get("run_id"), "info", None), "run_id", None)
+    if isinstance(run_id, str):
+        kwargs["run_id"] = run_id
     options = RecorderOptions(**kwargs)
     options.extra_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     return options
