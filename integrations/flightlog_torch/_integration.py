@@ -26,6 +26,9 @@ from flightlog.autolog.patching import Patcher, PatchWrapper
 class TorchIntegration(AutologIntegration):
     name = "pytorch"
     module = "torch"
+    # In a distributed job: every rank also logs its own `rank<N>/...` series (None: the
+    # FLIGHTLOG_LOG_EVERY_RANK environment variable decides).
+    extra_options = {"log_every_rank": None}
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,6 +41,15 @@ class TorchIntegration(AutologIntegration):
 
     def patch_targets(self):
         return {"torch": self._patch_torch}
+
+    def check_options(self, values: dict[str, Any]) -> None:
+        from flightlog.exceptions import AutologConfigError
+
+        if values["log_every_rank"] not in (None, True, False):
+            raise AutologConfigError(
+                "Autolog option 'log_every_rank' must be True, False or None, got "
+                f"{values['log_every_rank']!r}"
+            )
 
     def _report(self, what: str, exc: BaseException) -> None:
         config = self.config

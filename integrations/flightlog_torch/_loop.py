@@ -289,10 +289,16 @@ class LoopTracker:
             if active_id is None and not open_run:
                 return None
             config = self.config
-            target = RunTarget("pytorch", exclusive=config.exclusive, tags=config.extra_tags)
+            target = RunTarget(
+                "pytorch",
+                exclusive=config.exclusive,
+                tags=config.extra_tags,
+                log_every_rank=config.get("log_every_rank"),
+            )
             if not target.open():
                 return None
             session.target = target
+            session.epochs = _continued_epochs(target)
         if session.target.run_id == self._broken_run:
             return None
         session.flush()
@@ -397,6 +403,26 @@ class LoopTracker:
             self._by_iterator.clear()
             self._session = Session()
             self._broken_run = None
+
+
+def _continued_epochs(target: Any) -> int:
+    """Where epoch numbering starts: 0, except for a distributed job's run that this process
+    did not create (an elastic restart resumes it), where it continues after the last epoch
+    logged, so a restarted job's steps go on instead of starting over."""
+    from flightlog import distributed, fluent
+
+    active = fluent.active_run()
+    if not distributed.is_distributed() or active is None:
+        return 0
+    if active.info.run_id != target.run_id or getattr(active, "_created_here", True):
+        return 0
+    rank, per_rank = target.rank_view()
+    key = "train_loss" if rank == 0 else (f"rank{rank}/train_loss" if per_rank else None)
+    if key is None:
+        return 0
+    run = target.client.get_run(target.run_id)
+    steps = [m.step for m in getattr(run.data, "_metric_objs", ()) if m.key == key]
+    return max(steps) + 1 if steps else 0
 
 
 def _group_overrides(optimizer: Any, defaults: dict[str, Any], prefix: str) -> dict[str, Any]:

@@ -73,6 +73,10 @@ class RunTarget:
     `open()` picks the run: an explicit `run_id` (resumed if it was ended), else the active run
     (unless `exclusive`), else a new run that this target owns and `close()` ends. Writes go
     through a TrackingClient, so they are queued, never waited on.
+
+    In a distributed job (flightlog.distributed) every rank binds to the job's one run, but only
+    rank 0 writes params, tags, artifacts and plain metrics; with `log_every_rank` (or
+    FLIGHTLOG_LOG_EVERY_RANK=1) every rank also writes its metrics as `rank<N>/<name>`.
     """
 
     def __init__(
@@ -85,8 +89,11 @@ class RunTarget:
         run_name: str | None = None,
         experiment_name: str | None = None,
         tracking_uri: str | None = None,
+        log_every_rank: bool | None = None,
     ):
         self.integration = integration
+        self.log_every_rank = log_every_rank
+        self._rank_view: tuple[int, bool] | None = None
         self.run_id = run_id
         self.exclusive = exclusive
         self.tags = dict(tags or {})
@@ -189,9 +196,38 @@ class RunTarget:
         client.set_terminated(self.run_id, status)
 
     # --- writing ------------------------------------------------------------------------
+    def rank_view(self) -> tuple[int, bool]:
+        """(this process's rank in its job, whether it writes per-rank series); (0, False)
+        outside a distributed job. Read once: the rank of a process does not change."""
+        if self._rank_view is None:
+            from flightlog import distributed
+
+            if distributed.is_distributed():
+                per_rank = self.log_every_rank
+                if per_rank is None:
+                    per_rank = distributed.log_every_rank()
+                self._rank_view = (distributed.rank(), bool(per_rank))
+            else:
+                self._rank_view = (0, False)
+        return self._rank_view
+
+    @property
+    def is_rank_zero(self) -> bool:
+        return self.rank_view()[0] == 0
+
+    def metric_key(self, key: str) -> str | None:
+        """The name this rank logs `key` under: the key itself on rank 0, `rank<N>/key` on
+        other ranks with per-rank logging, None (not logged) otherwise."""
+        rank, per_rank = self.rank_view()
+        if rank == 0:
+            return key
+        return f"rank{rank}/{key}" if per_rank else None
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log params; keys already logged with the same value are skipped, and a key whose
         value conflicts with what the run holds is skipped with one warning."""
+        if not self.is_rank_zero:
+            return  # params once per job: rank 0's
         from flightlog.entities import Param
         from flightlog.exceptions import ParamConflictError
 
@@ -237,13 +273,25 @@ class RunTarget:
         from flightlog.entities import Metric
 
         timestamp = time.time_ns() // 1_000_000
-        batch = [Metric(clean_key(k), float(v), timestamp, int(step)) for k, v in metrics.items()]
-        self.client.log_batch(self.run_id, metrics=batch)
+        rank, per_rank = self.rank_view()
+        batch = []
+        for key, value in metrics.items():
+            name = clean_key(key)
+            if rank == 0:
+                batch.append(Metric(name, float(value), timestamp, int(step)))
+            if per_rank:  # rank 0 too, so every rank's series sits side by side
+                batch.append(Metric(f"rank{rank}/{name}", float(value), timestamp, int(step)))
+        if batch:
+            self.client.log_batch(self.run_id, metrics=batch)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
+        if not self.is_rank_zero:
+            return
         from flightlog.entities import RunTag
 
         self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_text(self, text: str, artifact_file: str) -> None:
+        if not self.is_rank_zero:
+            return
         self.client.log_text(self.run_id, text, artifact_file)
