@@ -97,11 +97,9 @@ def dataset_quality(columns: list[ColumnQuality], current: Any) -> dict[str, flo
 
 
 def column_metrics(q: ColumnQuality, key: str) -> dict[str, float]:
-    out = {
-        f"quality/{key}/missing_share": q.missing_share,
-        f"quality/{key}/constant": float(q.constant),
-        f"quality/{key}/almost_constant": float(q.almost_constant),
-    }
+    # Per column only the shares; constant/almost-constant are counted dataset-wide (a
+    # metric per column and finding would swamp the run's metrics on wide data).
+    out = {f"quality/{key}/missing_share": q.missing_share}
     if q.out_of_range_share is not None:
         out[f"quality/{key}/out_of_range_share"] = q.out_of_range_share
     if q.new_category_share is not None:
