@@ -66,7 +66,13 @@ def test_migrations_match_the_declared_schema(store):
                 return name
         return item[2] if len(item) > 2 and isinstance(item[2], str) else None
 
-    relevant = [d for d in diffs if table_of(d) in ours]
+    def declared_elsewhere(diff):
+        # An index declared for other kinds of database only (dbschema.index_applies).
+        item = diff[0] if isinstance(diff, list) else diff
+        index = item[1] if len(item) > 1 else None
+        return isinstance(index, sa.Index) and not db.index_applies(index, store.dialect_name)
+
+    relevant = [d for d in diffs if table_of(d) in ours and not declared_elsewhere(d)]
     assert relevant == []
 
     # and the comparison does see a difference when there is one
@@ -77,7 +83,8 @@ def test_migrations_match_the_declared_schema(store):
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = compare_metadata(context, changed)
-    assert [d[:3] for d in diffs if table_of(d) in ours] == [("add_column", None, "runs")]
+    found = [d[:3] for d in diffs if table_of(d) in ours and not declared_elsewhere(d)]
+    assert found == [("add_column", None, "runs")]
 
 
 def test_reopen_does_not_run_or_import_alembic(store_target):

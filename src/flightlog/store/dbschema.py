@@ -84,6 +84,38 @@ runs = sa.Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+
+# Indexes declared for some kinds of database only: name -> the dialects that have it.
+_INDEX_DIALECTS: dict[str, tuple[str, ...]] = {}
+
+
+def index_applies(index: sa.Index | str, dialect_name: str) -> bool:
+    """Whether `index` (or the index of that name) exists on this kind of database."""
+    only = _INDEX_DIALECTS.get(index if isinstance(index, str) else str(index.name))
+    return only is None or dialect_name in only
+
+
+def _for_dialects(index: sa.Index, *names: str) -> sa.Index:
+    _INDEX_DIALECTS[str(index.name)] = names
+    return index.ddl_if(
+        callable_=lambda ddl, target, bind, dialect=None, **kw: index_applies(index, dialect.name)
+    )
+
+
+def _value_indexes(table: str) -> list[sa.Index]:
+    return [
+        _for_dialects(
+            sa.Index(f"ix_{table}_key_value", "key", "value", mysql_length={"value": 255}),
+            "sqlite",
+            "mysql",
+            "mariadb",
+        ),
+        _for_dialects(
+            sa.Index(f"ix_{table}_value_hash", "value", postgresql_using="hash"), "postgresql"
+        ),
+    ]
+
+
 params = sa.Table(
     "params",
     metadata,
@@ -92,6 +124,8 @@ params = sa.Table(
     ),
     sa.Column("key", sa.String(KEY_LENGTH), primary_key=True),
     sa.Column("value", sa.String(VALUE_LENGTH), nullable=False),
+    # search_runs param filters (migration 0006 says why each backend gets its own kind)
+    *_value_indexes("params"),
     **MYSQL_TABLE_OPTIONS,
 )
 
@@ -103,6 +137,7 @@ tags = sa.Table(
     ),
     sa.Column("key", sa.String(KEY_LENGTH), primary_key=True),
     sa.Column("value", sa.String(VALUE_LENGTH), nullable=True),
+    *_value_indexes("tags"),
     **MYSQL_TABLE_OPTIONS,
 )
 

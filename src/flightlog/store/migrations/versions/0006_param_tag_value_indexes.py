@@ -29,9 +29,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table in _TABLES:
         if dialect == "postgresql":
-            op.create_index(
-                f"ix_{table}_value_hash", table, ["value"], postgresql_using="hash"
-            )
+            op.create_index(f"ix_{table}_value_hash", table, ["value"], postgresql_using="hash")
         else:
             op.create_index(
                 f"ix_{table}_key_value", table, ["key", "value"], mysql_length={"value": 255}
