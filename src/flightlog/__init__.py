@@ -54,6 +54,17 @@ from flightlog.fluent import (
     set_tracking_uri,
     start_run,
 )
+from flightlog.models.logged import (
+    create_external_model,
+    delete_logged_model_tag,
+    finalize_logged_model,
+    get_logged_model,
+    initialize_logged_model,
+    last_logged_model,
+    log_model_params,
+    search_logged_models,
+    set_logged_model_tags,
+)
 from flightlog.models.registry_client import register_model
 from flightlog.system_metrics import (
     disable_system_metrics_logging,
@@ -161,4 +172,16 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+]
+# MLflow 3 logged models (flightlog/models/logged.py)
+__all__ += [
+    "create_external_model",
+    "delete_logged_model_tag",
+    "finalize_logged_model",
+    "get_logged_model",
+    "initialize_logged_model",
+    "last_logged_model",
+    "log_model_params",
+    "search_logged_models",
+    "set_logged_model_tags",
 ]

@@ -565,6 +565,37 @@ class LoggedModelStatus:
         return cls.PENDING
 
 
+@dataclass(slots=True)
+class LoggedModelMetric(Metric):
+    """A point of a logged model's metric: MLflow 3's Metric with the model, run and dataset."""
+
+    model_id: str | None = None
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = Metric.to_dict(self)
+        for key in ("model_id", "run_id", "dataset_name", "dataset_digest"):
+            value = getattr(self, key)
+            if value is not None:
+                d[key] = value
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LoggedModelMetric:
+        return cls(
+            d["key"],
+            float(d["value"]),
+            int(d.get("timestamp", 0)),
+            int(d.get("step", 0)),
+            d.get("model_id") or None,
+            d.get("run_id") or None,
+            d.get("dataset_name") or None,
+            d.get("dataset_digest") or None,
+        )
+
+
 @dataclass
 class LoggedModel:
     """An MLflow 3 "logged model" (models:/m-<id>): a model with its own artifact location."""
@@ -625,5 +656,5 @@ class LoggedModel:
             status_message=info.get("status_message") or None,
             tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},
             params={p["key"]: p.get("value", "") for p in data.get("params", [])},
-            metrics=[Metric.from_dict(m) for m in data.get("metrics", [])],
+            metrics=[LoggedModelMetric.from_dict(m) for m in data.get("metrics", [])],
         )

@@ -21,6 +21,7 @@ from flightlog.exceptions import (
     ExperimentNotFoundError,
     InvalidParameterError,
 )
+from flightlog.models import logged as _logged_models
 
 _lock = threading.RLock()
 _active_runs: list[ActiveRun] = []
@@ -479,8 +480,16 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Append one point; in async mode this only validates and queues (microseconds)."""
+    """Append one point; in async mode this only validates and queues (microseconds).
+    With `model_id` (or right after log_model, at its step) the point is the model's too."""
+    if model_id is not None or dataset is not None or _logged_models.has_linked_models():
+        if _logged_models.log_metrics_for_models(
+            {key: value}, step, synchronous, timestamp, run_id, model_id, dataset
+        ):
+            return
     active = _context_runs.top() if run_id is None else None
     if active is None and run_id is None and _active_runs:
         active = _active_runs[-1]
@@ -497,9 +506,16 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
     from flightlog.client import _now_ms
 
+    if model_id is not None or dataset is not None or _logged_models.has_linked_models():
+        if _logged_models.log_metrics_for_models(
+            metrics, step, synchronous, timestamp, run_id, model_id, dataset
+        ):
+            return
     run_id = _run_id_or_active(run_id)
     ts = _now_ms() if timestamp is None else timestamp
     batch = [Metric(k, val, ts, 0 if step is None else step) for k, val in metrics.items()]

@@ -33,7 +33,8 @@ def test_round_trip_by_run_version_and_alias(pipeline, frame):
         info = flightlog.sklearn.log_model(
             pipeline, name="model", input_example=frame.head(5), registered_model_name="churn"
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
+    # MLflow 3: the URI of the logged model; runs:/<run>/model still loads it (below)
+    assert info.model_uri == f"models:/{info.model_id}"
     assert info.registered_model_version == "1"
     client = flightlog.MlflowClient()
     client.set_registered_model_alias("churn", "champion", "1")
@@ -41,6 +42,7 @@ def test_round_trip_by_run_version_and_alias(pipeline, frame):
     expected = pipeline.predict(frame)
     for uri in (
         info.model_uri,
+        f"runs:/{run.info.run_id}/model",
         "models:/churn/1",
         "models:/churn@champion",
         "models:/churn/latest",

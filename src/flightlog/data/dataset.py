@@ -36,7 +36,7 @@ def pandas_digest(df: Any) -> str:
     # Only columns whose every value is a str, and numeric columns, are hashed (as MLflow does:
     # other objects have no stable hash).
     all_str = df.map(type) == str  # noqa: E721 - the exact type, as in MLflow's recipe
-    text_columns = head.columns[all_str.all(0)]
+    text_columns = head.columns[all_str.all(axis=0)]
     numeric_columns = head.select_dtypes(include=[np.number]).columns
     hashed = head[text_columns.union(numeric_columns)]
     return _md5(

@@ -24,6 +24,7 @@ from flightlog.exceptions import (
     RegisteredModelAlreadyExistsError,
     ResourceAlreadyExistsError,
 )
+from flightlog.models.logged import LoggedModelsClientMixin
 
 MLMODEL_FILE = "MLmodel"
 
@@ -32,7 +33,7 @@ def _tags(tags: Mapping[str, Any] | None) -> list[RunTag]:
     return [RunTag(str(k), "" if v is None else str(v)) for k, v in (tags or {}).items()]
 
 
-class RegistryClientMixin:
+class RegistryClientMixin(LoggedModelsClientMixin):
     """Registry methods for TrackingClient. Needs `self._registry_uri`."""
 
     _registry_uri: str

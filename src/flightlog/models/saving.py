@@ -23,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from flightlog.entities import LoggedModelStatus
 from flightlog.exceptions import InvalidParameterError, ResourceAlreadyExistsError
 from flightlog.models.environment import CONDA_ENV_FILE, PYTHON_ENV_FILE
 from flightlog.models.flavor import Flavor
@@ -146,13 +147,20 @@ def log_flavor_model(
     run_id: str | None = None,
     tags: dict[str, Any] | None = None,
     await_registration_for: int | None = None,
+    params: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
     **options: Any,
 ) -> ModelInfo:
-    """Save `model` and store it under the run's artifacts at `<name>/` (default "model").
+    """Save `model`, store it under the run's artifacts at `<name>/` (default "model") and
+    record it as an MLflow 3 logged model (`ModelInfo.model_id`, `models:/<model_id>`).
 
     Uses `run_id`, else the active run (starting one if none is active, as MLflow does).
-    `artifact_path` is MLflow 2's name for `name`. With `registered_model_name` the model is also
-    registered and `ModelInfo.registered_model_version` says which version it became.
+    `artifact_path` is MLflow 2's name for `name`. The logged model gets the run's params plus
+    `params`, and `tags` plus the run's source tags, as in MLflow; `model_id` names an existing
+    (PENDING) logged model to fill instead of creating one. With `registered_model_name` the
+    model is also registered and `ModelInfo.registered_model_version` says which version.
     """
     from flightlog import fluent
     from flightlog.artifacts.base import clean_artifact_path
@@ -167,31 +175,101 @@ def log_flavor_model(
     run_id = fluent._run_id_or_active(run_id)
     client = fluent._client()
     meta = Model(artifact_path=rel, run_id=run_id)
-    with tempfile.TemporaryDirectory(prefix="flightlog-model-") as tmp:
-        local = os.path.join(tmp, "model")
-        save_flavor_model(
-            flavor,
-            model,
-            local,
-            signature=signature,
-            input_example=input_example,
-            metadata=metadata,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            mlflow_model=meta,
-            **options,
-        )
-        client.log_artifacts(run_id, local, rel)
+    logged = _start_logged_model(client, run_id, rel, params, tags, model_type, model_id)
+    if logged is not None:
+        meta.model_id = logged.model_id
+    try:
+        with tempfile.TemporaryDirectory(prefix="flightlog-model-") as tmp:
+            local = os.path.join(tmp, "model")
+            save_flavor_model(
+                flavor,
+                model,
+                local,
+                signature=signature,
+                input_example=input_example,
+                metadata=metadata,
+                pip_requirements=pip_requirements,
+                extra_pip_requirements=extra_pip_requirements,
+                mlflow_model=meta,
+                **options,
+            )
+            client.log_artifacts(run_id, local, rel)
+            if logged is not None and logged.artifact_location != _run_location(
+                client, run_id, rel
+            ):
+                # A server chose the model's own location: the files go there too.
+                from flightlog.artifacts import get_artifact_repository
+
+                get_artifact_repository(logged.artifact_location).log_artifacts(local, None)
+    except BaseException:
+        if logged is not None:
+            _finalize_quietly(client, logged.model_id, LoggedModelStatus.FAILED)
+        raise
     _record_history(client, run_id, meta)
     if tags:
         client.log_batch(run_id, tags=_run_tags(tags))
     model_uri = f"runs:/{run_id}/{rel}"
+    if logged is not None:
+        from flightlog.models import logged as logged_models
+
+        client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+        client._registry_store.log_outputs(run_id, [(logged.model_id, int(step or 0))])
+        logged_models.remember_output(run_id, logged.model_id, int(step or 0))
+        model_uri = f"models:/{logged.model_id}"
     version = None
     if registered_model_name:
         from flightlog.models.registry_client import register_model
 
         version = register_model(model_uri, registered_model_name).version
     return ModelInfo(meta, model_uri, version)
+
+
+def _run_location(client: Any, run_id: str, rel: str) -> str:
+    return f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{rel}"
+
+
+def _start_logged_model(
+    client: Any,
+    run_id: str,
+    rel: str,
+    params: dict[str, Any] | None,
+    tags: dict[str, Any] | None,
+    model_type: str | None,
+    model_id: str | None,
+) -> Any:
+    """The logged model this log_model fills: `model_id`'s, or a new PENDING one whose files are
+    the ones stored under the run (no second copy in a local store). None for a store without
+    logged models (the model is then only the run's artifact, as in MLflow 2)."""
+    from flightlog.context import system_tags
+
+    store = client._registry_store
+    if model_id is not None:
+        return client.get_logged_model(model_id)
+    run = client.get_run(run_id)
+    all_params = {**run.data.params, **{str(k): str(v) for k, v in (params or {}).items()}}
+    source = {k: v for k, v in system_tags().items() if k != "mlflow.source.git.commit"}
+    all_tags = {**source, **{str(k): str(v) for k, v in (tags or {}).items()}}
+    if "mlflow.source.git.commit" in run.data.tags:
+        all_tags.setdefault("mlflow.source.git.commit", run.data.tags["mlflow.source.git.commit"])
+    try:
+        return store.create_logged_model(
+            run.info.experiment_id,
+            rel,
+            run_id,
+            _run_tags(all_tags),
+            _run_tags(all_params),
+            model_type,
+            artifact_location=f"{run.info.artifact_uri.rstrip('/')}/{rel}",
+        )
+    except NotImplementedError:
+        return None
+
+
+def _finalize_quietly(client: Any, model_id: str, status: str) -> None:
+    try:
+        client.finalize_logged_model(model_id, status)
+    except Exception as exc:  # noqa: BLE001 - the original error is the one to report
+        _log.warning("Could not mark logged model %s as %s: %s", model_id, status, exc)
 
 
 def _run_tags(tags: dict[str, Any]):

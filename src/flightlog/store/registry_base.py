@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from flightlog.entities import (
     LoggedModel,
+    Metric,
     ModelVersion,
     PagedList,
     RegisteredModel,
@@ -136,6 +137,7 @@ class RegistryStore:
         tags: Sequence[RunTag] = (),
         params: Sequence[RunTag] = (),
         model_type: str | None = None,
+        artifact_location: str | None = None,
     ) -> LoggedModel:
         raise _unsupported(self, "logged models")
 
@@ -165,6 +167,18 @@ class RegistryStore:
         order_by: Sequence[dict] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
+        raise _unsupported(self, "logged models")
+
+    def log_logged_model_metrics(
+        self,
+        model_id: str,
+        metrics: Sequence[Metric],
+        run_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> None:
+        """Store metric points as the model's (`log_metric(..., model_id=...)`); the run's own
+        copy is logged separately, through log_batch."""
         raise _unsupported(self, "logged models")
 
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:

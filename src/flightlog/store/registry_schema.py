@@ -153,6 +153,27 @@ logged_model_params = sa.Table(
     **MYSQL_TABLE_OPTIONS,
 )
 
+# One row per point of a metric logged with a model id (the run keeps its own `metrics` row).
+logged_model_metrics = sa.Table(
+    "logged_model_metrics",
+    metadata,
+    sa.Column(
+        "model_id",
+        sa.String(MODEL_ID_LENGTH),
+        sa.ForeignKey("logged_models.model_id", name="fk_logged_model_metrics_model"),
+        primary_key=True,
+    ),
+    sa.Column("metric_name", sa.String(250), primary_key=True),
+    sa.Column("metric_timestamp_ms", sa.BigInteger, primary_key=True),
+    sa.Column("metric_step", sa.BigInteger, primary_key=True),
+    sa.Column("metric_value", sa.Float(precision=53), nullable=True),
+    sa.Column("experiment_id", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(32), primary_key=True, server_default=""),
+    sa.Column("dataset_name", sa.String(500), nullable=True),
+    sa.Column("dataset_digest", sa.String(36), nullable=True),
+    **MYSQL_TABLE_OPTIONS,
+)
+
 run_model_outputs = sa.Table(
     "run_model_outputs",
     metadata,
@@ -171,5 +192,6 @@ REGISTRY_TABLES = (
     logged_models,
     logged_model_tags,
     logged_model_params,
+    logged_model_metrics,
     run_model_outputs,
 )

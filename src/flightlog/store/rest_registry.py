@@ -22,6 +22,7 @@ from flightlog.entities import (
     RunTag,
 )
 from flightlog.exceptions import (
+    InvalidParameterError,
     LoggedModelNotFoundError,
     ModelVersionNotFoundError,
     RegisteredModelAlreadyExistsError,
@@ -292,7 +293,9 @@ class RestRegistryMixin(RegistryStore):
         tags: Sequence[RunTag] = (),
         params: Sequence[RunTag] = (),
         model_type: str | None = None,
+        artifact_location: str | None = None,
     ) -> LoggedModel:
+        # The server chooses the artifact location (MLflow's API has no field for it).
         body: dict[str, Any] = {
             "experiment_id": str(experiment_id),
             "tags": _pairs(tags),
@@ -307,6 +310,29 @@ class RestRegistryMixin(RegistryStore):
                 body[key] = value
         reply = self._call("POST", "/logged-models", body, retry_ambiguous=False)
         return LoggedModel.from_dict(reply["model"])
+
+    def log_logged_model_metrics(
+        self,
+        model_id: str,
+        metrics: Sequence[Any],
+        run_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> None:
+        """MLflow's wire: runs/log-batch with `model_id` on each metric. The server stores the
+        points for the run too; identical points are one point, so the run's copy (sent by the
+        queue) is not doubled."""
+        if not run_id:
+            raise InvalidParameterError("Logging a model's metrics to a server needs a run id")
+        for start in range(0, len(metrics), 1000):
+            body = {
+                "run_id": run_id,
+                "metrics": [
+                    _model_metric(m, model_id, dataset_name, dataset_digest)
+                    for m in metrics[start : start + 1000]
+                ],
+            }
+            self._call("POST", "/runs/log-batch", body, not_found=LoggedModelNotFoundError)
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
         reply = self._call("GET", f"/logged-models/{model_id}", not_found=LoggedModelNotFoundError)
@@ -393,3 +419,25 @@ def _search_params(
     if page_token:
         params["page_token"] = page_token
     return params
+
+
+def _model_metric(
+    m: Any, model_id: str, dataset_name: str | None, dataset_digest: str | None
+) -> dict[str, Any]:
+    import math
+
+    value = float(m.value)
+    d: dict[str, Any] = {
+        "key": m.key,
+        "value": "NaN" if math.isnan(value) else value,
+        "timestamp": int(m.timestamp),
+        "step": int(m.step or 0),
+        "model_id": model_id,
+    }
+    name = getattr(m, "dataset_name", None) or dataset_name
+    digest = getattr(m, "dataset_digest", None) or dataset_digest
+    if name:
+        d["dataset_name"] = name
+    if digest:
+        d["dataset_digest"] = digest
+    return d

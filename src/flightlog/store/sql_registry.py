@@ -12,6 +12,8 @@ through, the primary key (name, version) rejects one and the whole transaction i
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from flightlog.entities import (
     LifecycleStage,
     LoggedModel,
+    LoggedModelMetric,
     LoggedModelStatus,
     ModelVersion,
     ModelVersionStage,
@@ -53,6 +56,7 @@ from flightlog.store.registry_validation import (
 )
 from flightlog.store.search import (
     ATTRIBUTE,
+    METRIC,
     PARAM,
     TAG,
     BoolOp,
@@ -119,6 +123,8 @@ LOGGED_MODELS = Vocabulary(
         "tag": TAG,
         "params": PARAM,
         "param": PARAM,
+        "metrics": METRIC,
+        "metric": METRIC,
         "attributes": ATTRIBUTE,
         "attribute": ATTRIBUTE,
     },
@@ -216,6 +222,8 @@ class _Compiler:
             if identifier.key in self.vocab.numeric_attributes:
                 return _numeric_condition(column, op, value)
             return _string_condition(column, op, value, self.dialect)
+        if identifier.type == METRIC:
+            return _latest_metric_condition(self.table, identifier.key, op, value)
         side = self.side[identifier.type]
         link = sa.and_(
             *(side.c[k] == self.table.c[k] for k in self.keys), side.c.key == identifier.key
@@ -225,6 +233,44 @@ class _Compiler:
         if op == "IS NOT NULL":
             return sa.exists().where(link)
         return sa.exists().where(link, _string_condition(side.c.value, op, value, self.dialect))
+
+
+def _latest_metric_condition(table: sa.Table, key: str, op: str, value: Any) -> Any:
+    """A logged model's metric compares by its latest point (greatest step, then timestamp)."""
+    mm = rs.logged_model_metrics
+    newer = rs.logged_model_metrics.alias("newer")
+    if op in ("IS NULL", "IS NOT NULL", "IN", "NOT IN") or isinstance(value, (list, tuple)):
+        raise InvalidParameterError("Metrics of logged models compare with =, !=, <, <=, > or >=")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"Expected a number to compare metrics.{key} with, got {value!r}"
+        ) from None
+    condition = {
+        "=": mm.c.metric_value == number,
+        "!=": mm.c.metric_value != number,
+        "<": mm.c.metric_value < number,
+        "<=": mm.c.metric_value <= number,
+        ">": mm.c.metric_value > number,
+        ">=": mm.c.metric_value >= number,
+    }.get(op)
+    if condition is None:
+        raise InvalidParameterError(f"Metrics of logged models cannot be compared with {op}")
+    later = sa.exists().where(
+        newer.c.model_id == mm.c.model_id,
+        newer.c.metric_name == mm.c.metric_name,
+        sa.or_(
+            newer.c.metric_step > mm.c.metric_step,
+            sa.and_(
+                newer.c.metric_step == mm.c.metric_step,
+                newer.c.metric_timestamp_ms > mm.c.metric_timestamp_ms,
+            ),
+        ),
+    )
+    return sa.exists().where(
+        mm.c.model_id == table.c.model_id, mm.c.metric_name == key, condition, ~later
+    )
 
 
 def _queries_prompts(node: Node | None) -> bool:
@@ -864,7 +910,10 @@ class SqlRegistryMixin(RegistryStore):
         tags: Sequence[RunTag] = (),
         params: Sequence[RunTag] = (),
         model_type: str | None = None,
+        artifact_location: str | None = None,
     ) -> LoggedModel:
+        """`artifact_location` defaults to MLflow's `<experiment root>/models/<id>/artifacts`;
+        flightlog's own log_model passes the folder it already wrote under the run."""
         model_id = f"m-{uuid.uuid4().hex}"
         name = name or "model"
         tag_values = {t.key: str(t.value) for t in tags or ()}
@@ -886,7 +935,7 @@ class SqlRegistryMixin(RegistryStore):
                     model_id=model_id,
                     experiment_id=experiment.experiment_id,
                     name=name,
-                    artifact_location=f"{root}/models/{model_id}/artifacts",
+                    artifact_location=artifact_location or f"{root}/models/{model_id}/artifacts",
                     creation_timestamp_ms=now,
                     last_updated_timestamp_ms=now,
                     status=LoggedModelStatus.PENDING,
@@ -1031,12 +1080,67 @@ class SqlRegistryMixin(RegistryStore):
                     out.insert().values(run_uuid=run_id, model_id=model_id, step=int(step or 0))
                 )
 
+    def log_logged_model_metrics(
+        self,
+        model_id: str,
+        metrics: Sequence[Any],
+        run_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> None:
+        """Store points (Metric or LoggedModelMetric) as the model's; an identical point (same
+        key, timestamp, step and run) already stored is the same point and is skipped."""
+        mm = rs.logged_model_metrics
+        with self._write() as conn:
+            model = self._logged_row(conn, model_id)
+            run = run_id or ""
+            existing = {
+                (k, ts, step)
+                for k, ts, step in conn.execute(
+                    sa.select(mm.c.metric_name, mm.c.metric_timestamp_ms, mm.c.metric_step).where(
+                        mm.c.model_id == model_id,
+                        mm.c.run_id == run,
+                        mm.c.metric_name.in_(sorted({m.key for m in metrics})),
+                    )
+                )
+            }
+            rows = []
+            for m in metrics:
+                point = (m.key, int(m.timestamp), int(m.step or 0))
+                if point in existing:
+                    continue
+                existing.add(point)
+                value = float(m.value)
+                if math.isinf(value):
+                    value = math.copysign(sys.float_info.max, value)  # as MLflow clips them
+                rows.append(
+                    {
+                        "model_id": model_id,
+                        "metric_name": point[0],
+                        "metric_timestamp_ms": point[1],
+                        "metric_step": point[2],
+                        "metric_value": None if math.isnan(value) else value,
+                        "experiment_id": model.experiment_id,
+                        "run_id": run,
+                        "dataset_name": getattr(m, "dataset_name", None) or dataset_name,
+                        "dataset_digest": getattr(m, "dataset_digest", None) or dataset_digest,
+                    }
+                )
+            if rows:
+                conn.execute(mm.insert(), rows)
+                conn.execute(
+                    rs.logged_models.update()
+                    .where(rs.logged_models.c.model_id == model_id)
+                    .values(last_updated_timestamp_ms=_now_ms())
+                )
+
     def _logged_models_from_rows(
         self, conn: sa.Connection, rows: Sequence[sa.Row]
     ) -> list[LoggedModel]:
         ids = [r.model_id for r in rows]
         tags: dict[str, dict[str, str]] = {i: {} for i in ids}
         params: dict[str, dict[str, str]] = {i: {} for i in ids}
+        metrics: dict[str, list[LoggedModelMetric]] = {i: [] for i in ids}
         if ids:
             for table, target in ((rs.logged_model_tags, tags), (rs.logged_model_params, params)):
                 for model_id, key, value in conn.execute(
@@ -1045,6 +1149,24 @@ class SqlRegistryMixin(RegistryStore):
                     )
                 ):
                     target[model_id][key] = value or ""
+            mm = rs.logged_model_metrics
+            for r in conn.execute(
+                sa.select(mm)
+                .where(mm.c.model_id.in_(ids))
+                .order_by(mm.c.metric_name, mm.c.metric_step, mm.c.metric_timestamp_ms)
+            ):
+                metrics[r.model_id].append(
+                    LoggedModelMetric(
+                        r.metric_name,
+                        math.nan if r.metric_value is None else r.metric_value,
+                        r.metric_timestamp_ms,
+                        r.metric_step,
+                        r.model_id,
+                        r.run_id or None,
+                        r.dataset_name,
+                        r.dataset_digest,
+                    )
+                )
         return [
             LoggedModel(
                 model_id=r.model_id,
@@ -1059,6 +1181,7 @@ class SqlRegistryMixin(RegistryStore):
                 status_message=r.status_message,
                 tags=tags[r.model_id],
                 params=params[r.model_id],
+                metrics=metrics[r.model_id],
             )
             for r in rows
         ]
