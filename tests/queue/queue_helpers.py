@@ -66,7 +66,7 @@ def start_script(code: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
     )
 
 
-def read_until(proc: subprocess.Popen, prefix: str, timeout: float = 60) -> str:
+def read_until(proc: subprocess.Popen, prefix: str, timeout: float = 300) -> str:
     """The first stdout line starting with `prefix` (the script is expected to print it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -109,6 +109,32 @@ def test_latest_is_the_same_whatever_order_and_resends(store):
     assert store.get_run(forward).data.metrics == {"c": -5.0}
 
 
+def _log_with_flightlog_client(tracking_uri: str) -> str:
+    """The same batch logged 4 times through flightlog's client (its queue, then the store or
+    the server), and one point 4 times with log_metric."""
+    from flightlog.client import TrackingClient
+
+    client = TrackingClient(tracking_uri=tracking_uri)
+    run_id = client.create_run("0").info.run_id
+    for _ in range(4):
+        client.log_batch(run_id, metrics=BATCH)
+    for _ in range(4):
+        client.log_metric(run_id, "single", 3.0, timestamp=2_000, step=7)
+    assert client.flush(timeout=300)
+    return run_id
+
+
+def test_same_batch_four_times_through_the_client(store_target):
+    run_id = _log_with_flightlog_client(store_target.uri)
+    store = store_target.open()
+    try:
+        _check_one_copy_each(store, run_id)
+        assert _points(store, run_id, "single") == [(7, 2_000, 3.0)]
+    finally:
+        if store_target.backend == "sqlite":
+            store.close()
+
+
 def _duplicated_store_at_0002(uri: str, artifact_root: str) -> tuple[str, int]:
     """A store migrated to 0002 holding exact duplicates, as the old schema allowed."""
     store = SqlStore(uri, default_artifact_root=artifact_root)
@@ -202,11 +228,15 @@ def test_official_client_posting_a_batch_four_times_through_the_server(store_tar
         assert len(history("acc")) == 1
         assert len(history("nan_metric")) == 1
         assert [m["step"] for m in history("single")] == [7, 8]
+        # flightlog's own client against the server: the same
+        ours = _log_with_flightlog_client(server.url)
     finally:
         server.stop()
     store = store_target.open()
     try:
         assert len(store.get_metric_history(run_id, "loss")) == 2
+        _check_one_copy_each(store, ours)
+        assert _points(store, ours, "single") == [(7, 2_000, 3.0)]
     finally:
         if store_target.backend == "sqlite":
             store.close()
