@@ -60,6 +60,7 @@ had logged. A second ``sync`` finds nothing to send.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -292,6 +293,9 @@ class LoggingQueue:
         self._lost_runs: set[str] = set()
         self._lost_ends: set[str] = set()  # runs whose final status was lost: left RUNNING
         self._spool_error: str | None = None
+        # Per caller thread: whether its last flush ran out of time (end_run then does not
+        # wait a second full timeout for the run's status).
+        self._tls = threading.local()
         self._warned: set[tuple[str, str]] = set()
         self._last_error: str | None = None
         self._held_for_fork: list[threading.Lock] = []
@@ -374,7 +378,13 @@ class LoggingQueue:
         if not self._ensure_writer():
             self._drain_inline()
         self._wake()
-        wait = _env_float("FLIGHTLOG_FLUSH_TIMEOUT", 30.0)
+        # The caller (set_terminated) flushed the run first; if that ran out of time, the status
+        # gets a moment more, not a second full timeout: end_run's deadline is one timeout.
+        wait = (
+            1.0
+            if getattr(self._tls, "timed_out", False)
+            else _env_float("FLIGHTLOG_FLUSH_TIMEOUT", 30.0)
+        )
         if not request.lock.acquire(timeout=self._timeout_left(wait)):
             self._warn_once(
                 run_id,
@@ -497,6 +507,7 @@ class LoggingQueue:
         if timeout is None:
             timeout = _env_float("FLIGHTLOG_FLUSH_TIMEOUT", 30.0)
         finished = self._flush(timeout)
+        self._tls.timed_out = not finished
         return finished and not self._has_spooled(run_id)
 
     def _flush(self, timeout: float | None) -> bool:
@@ -1139,8 +1150,11 @@ class LoggingQueue:
         round stops and the next one is scheduled); a refusal is reported and counted."""
         from flightlog.spool import send
 
+        # The store was found down: one attempt tells whether it is back (a remote store's
+        # whole HTTP retry cycle on every probe would keep the sender from other work).
+        probe = getattr(store, "single_attempt", None)
         try:
-            with lane.io_lock:
+            with lane.io_lock, probe() if probe is not None else contextlib.nullcontext():
                 send(store, record)
         except StoreUnavailableError as exc:
             self._last_error = str(exc)

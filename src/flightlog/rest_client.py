@@ -19,12 +19,13 @@ Environment:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flightlog import __version__ as _version
@@ -120,6 +121,27 @@ class RestClient:
         self._session: Any = None
         self._session_pid: int | None = None
         self._lock = threading.Lock()
+        self._local = threading.local()  # per-thread overrides (see single_attempt)
+
+    @property
+    def retries(self) -> int:
+        """Retries for a request made now, in this thread (0 inside `single_attempt`)."""
+        return getattr(self._local, "retries", self.max_retries)
+
+    @contextlib.contextmanager
+    def single_attempt(self) -> Iterator[None]:
+        """Requests made in this block, in this thread, get one attempt and no backoff: the
+        logging queue probes a server it knows is down without paying the whole retry cycle
+        (about 11 s with the defaults) on every probe."""
+        saved = getattr(self._local, "retries", None)
+        self._local.retries = 0
+        try:
+            yield
+        finally:
+            if saved is None:
+                del self._local.retries
+            else:
+                self._local.retries = saved
 
     # --- session -------------------------------------------------------------------------
     def _get_session(self) -> Any:
@@ -195,7 +217,8 @@ class RestClient:
             send_headers["Authorization"] = auth
         verify = _tls_verify()
         last_error: BaseException | str | None = None
-        for attempt in range(self.max_retries + 1):
+        retries = self.retries
+        for attempt in range(retries + 1):
             if attempt:
                 time.sleep(self._backoff(attempt - 1, last_error))
             body = open(data, "rb") if isinstance(data, os.PathLike) else data  # noqa: SIM115
@@ -233,14 +256,14 @@ class RestClient:
                         f"{method} {path}: HTTP {status} from {self.base_url}; the request may "
                         "or may not have taken effect"
                     )
-                if attempt < self.max_retries:
+                if attempt < retries:
                     last_error = response
                     response.close()
                     continue
             return response
         raise StoreUnavailableError(
             f"Could not reach {self.base_url} ({method} {path}) after "
-            f"{self.max_retries + 1} attempts: {_describe(last_error)}"
+            f"{retries + 1} attempt(s): {_describe(last_error)}"
         )
 
     def call(

@@ -161,6 +161,11 @@ class RestStore(RestRegistryMixin, AbstractStore):
     def close(self) -> None:
         self.client.close()
 
+    def single_attempt(self):
+        """A context in which this thread's calls make one HTTP attempt (the logging queue's
+        probe of a server it found down)."""
+        return self.client.single_attempt()
+
     def reset_after_fork(self) -> None:
         self.client.reset_after_fork()
 
@@ -331,7 +336,7 @@ class RestStore(RestRegistryMixin, AbstractStore):
             self._uncertain.pop(signature, None)
             return
         body = chunk.encode(run_id)
-        for _attempt in range(self.client.max_retries + 1):
+        for _attempt in range(self.client.retries + 1):
             try:
                 self.client.call(
                     "POST",
