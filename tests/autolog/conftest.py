@@ -120,7 +120,7 @@ def autolog_off_after_test():
     from flightlog.autolog.integration import enabled_integrations
 
     try:
-        wait_for_background(30)
+        wait_for_background(120)
     finally:
         for integration in enabled_integrations().values():
             integration.revert()

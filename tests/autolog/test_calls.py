@@ -174,7 +174,7 @@ def test_threads_get_their_own_runs(toy, all_runs):
 
     class Slow(fw.Trainer):
         def fit(self, data, epochs=1, callbacks=None):
-            barrier.wait(timeout=10)  # both outer calls are in progress at once
+            barrier.wait(timeout=120)  # both outer calls are in progress at once
             return super().fit(data, epochs, callbacks)
 
     integration.patcher.wrap(Slow, "fit", integration._wrapper)

@@ -36,7 +36,7 @@ def mlflow_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def flightlog_server(tmp_path_factory):
     proc = ServerProcess.flightlog(tmp_path_factory.mktemp("flightlog-server"))
-    proc.start(timeout=30)
+    proc.start(timeout=120)
     yield proc
     proc.stop()
 

@@ -18,7 +18,7 @@ POSTGRES_DEFAULT = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 def server(tmp_path_factory) -> Iterator[ServerProcess]:
     """One server per test module (SQLite store, local artifact folder)."""
     proc = ServerProcess.flightlog(tmp_path_factory.mktemp("server"))
-    proc.start(timeout=30)
+    proc.start(timeout=120)
     try:
         yield proc
     finally:

@@ -253,11 +253,11 @@ def test_bad_json_and_wrong_types_are_400(api, server):
 
     url = f"{server.url}{API}/runs/log-batch"
     bad_json = requests.post(
-        url, data=b"{not json", headers={"Content-Type": "application/json"}, timeout=10
+        url, data=b"{not json", headers={"Content-Type": "application/json"}, timeout=60
     )
     assert error_of(bad_json) == (400, "INVALID_PARAMETER_VALUE")
     not_object = requests.post(
-        url, data=b"[1, 2]", headers={"Content-Type": "application/json"}, timeout=10
+        url, data=b"[1, 2]", headers={"Content-Type": "application/json"}, timeout=60
     )
     assert error_of(not_object) == (400, "INVALID_PARAMETER_VALUE")
     run_id = _new_run(api, _new_experiment(api, "types"))["info"]["run_id"]
@@ -320,16 +320,16 @@ def test_artifact_proxy_round_trip_and_run_listing(api, server):
     root = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
     base = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/{root}"
     assert (
-        requests.put(f"{base}/plots/page.html", data=b"<script>x</script>", timeout=10).json() == {}
+        requests.put(f"{base}/plots/page.html", data=b"<script>x</script>", timeout=60).json() == {}
     )
-    assert requests.put(f"{base}/model.bin", data=b"\x00\x01", timeout=10).status_code == 200
+    assert requests.put(f"{base}/model.bin", data=b"\x00\x01", timeout=60).status_code == 200
 
-    got = requests.get(f"{base}/plots/page.html", timeout=10)
+    got = requests.get(f"{base}/plots/page.html", timeout=60)
     assert got.content == b"<script>x</script>"
     assert got.headers["content-type"].startswith("text/plain")  # never run as a page
     assert got.headers["x-content-type-options"] == "nosniff"
     listing = requests.get(
-        f"{server.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": root}, timeout=10
+        f"{server.url}/api/2.0/mlflow-artifacts/artifacts", params={"path": root}, timeout=60
     ).json()
     assert listing["files"] == [
         {"path": "model.bin", "is_dir": False, "file_size": 2},
@@ -341,11 +341,11 @@ def test_artifact_proxy_round_trip_and_run_listing(api, server):
         "files": [{"path": "plots/page.html", "is_dir": False, "file_size": 18}],
     }
     # A folder cannot be downloaded or overwritten as a file; a missing file is a 404.
-    assert error_of(requests.get(f"{base}/plots", timeout=10)) == (400, "INVALID_PARAMETER_VALUE")
-    assert error_of(requests.put(f"{base}/plots", data=b"x", timeout=10))[0] == 400
-    assert error_of(requests.get(f"{base}/nope.txt", timeout=10)) == (
+    assert error_of(requests.get(f"{base}/plots", timeout=60)) == (400, "INVALID_PARAMETER_VALUE")
+    assert error_of(requests.put(f"{base}/plots", data=b"x", timeout=60))[0] == 400
+    assert error_of(requests.get(f"{base}/nope.txt", timeout=60)) == (
         404,
         "RESOURCE_DOES_NOT_EXIST",
     )
-    assert requests.delete(f"{base}/plots", timeout=10).status_code == 200
-    assert error_of(requests.get(f"{base}/plots/page.html", timeout=10))[0] == 404
+    assert requests.delete(f"{base}/plots", timeout=60).status_code == 200
+    assert error_of(requests.get(f"{base}/plots/page.html", timeout=60))[0] == 404

@@ -66,7 +66,7 @@ def test_server_killed_and_restarted_loses_and_repeats_nothing(tmp_path, client_
     client's loop never raises, and every point it logged is stored exactly once. With default
     retries the REST store waits the outage out; with short ones the queue spools and replays."""
     workdir = tmp_path / "server"
-    server = ServerProcess.flightlog(workdir).start(timeout=30)
+    server = ServerProcess.flightlog(workdir).start(timeout=120)
     env = {}
     if client_retries == "short":
         env = {
@@ -87,7 +87,7 @@ def test_server_killed_and_restarted_loses_and_repeats_nothing(tmp_path, client_
         server.kill()
         killed_at = time.monotonic()
         time.sleep(5)
-        server.start(timeout=30)
+        server.start(timeout=120)
         outage = time.monotonic() - killed_at
         out, err = client.communicate(timeout=180)
         assert client.returncode == 0, err[-3000:]

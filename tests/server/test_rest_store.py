@@ -140,7 +140,8 @@ def test_unreachable_server_raises_store_unavailable_quickly():
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError):
         store.log_batch("a" * 32, metrics=[Metric("m", 1.0, 1, 0)])
-    assert time.monotonic() - started < 5
+    # a few quick retries, not the default minutes of backoff (a generous bound: busy CI)
+    assert time.monotonic() - started < 60
 
 
 def test_a_batch_whose_answer_was_lost_is_stored_once(server, store):

@@ -24,7 +24,7 @@ MAX_EXAMPLES = 15
 
 @pytest.mark.slow
 def test_no_input_makes_the_server_fail(tmp_path):
-    server = ServerProcess.flightlog(tmp_path / "server").start(timeout=30)
+    server = ServerProcess.flightlog(tmp_path / "server").start(timeout=120)
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert cli, "schemathesis is installed next to this Python"
     try:

@@ -20,7 +20,7 @@ def autolog_off_after_test():
     from flightlog.autolog.integration import enabled_integrations
 
     try:
-        wait_for_background(30)
+        wait_for_background(120)
     finally:
         for integration in enabled_integrations().values():
             integration.revert()
@@ -31,7 +31,7 @@ def all_runs():
     from flightlog.autolog.background import wait_for_background
 
     def list_runs():
-        wait_for_background(30)
+        wait_for_background(120)
         flightlog.flush()
         return flightlog.search_runs(experiment_ids=["0"], output_format="list")
 

@@ -63,7 +63,7 @@ def test_artifact_store_failing_mid_way(
     # The plots are drawn in the background; their failure is reported when it is waited for.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        wait_for_background(30)
+        wait_for_background(120)
     late = [w for w in caught if issubclass(w.category, FlightlogAutologWarning)]
     assert len(late) == 1 and "drawing the training plots" in str(late[0].message)
     (run,) = finished_runs()

@@ -15,7 +15,7 @@ def autolog_off_after_test():
     from flightlog.autolog.integration import enabled_integrations
 
     try:
-        wait_for_background(30)
+        wait_for_background(120)
     finally:
         for integration in enabled_integrations().values():
             integration.revert()
@@ -27,7 +27,7 @@ def stored():
     from flightlog.autolog.background import wait_for_background
 
     def settle():
-        wait_for_background(30)
+        wait_for_background(120)
         flightlog.flush()
         return flightlog.TrackingClient()
 

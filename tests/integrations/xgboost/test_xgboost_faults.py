@@ -47,7 +47,7 @@ def test_failing_artifact_store_keeps_metrics_and_the_model_result(
         booster = _train(dtrain, dval)
         from flightlog.autolog import wait_for_background
 
-        wait_for_background(30)  # the charts fail there, and are reported there
+        wait_for_background(120)  # the charts fail there, and are reported there
     np.testing.assert_array_equal(booster.predict(dval), reference)
     flightlog.flush()
     (run,) = flightlog.search_runs(experiment_ids=[experiment_id], output_format="list")
