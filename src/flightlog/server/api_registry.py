@@ -226,6 +226,9 @@ def get_model_version_by_alias(ref: Annotated[AliasRef, Query()], store: StoreDe
 # --- model versions ----------------------------------------------------------------------------
 @_route("POST", "/model-versions/create")
 def create_model_version(body: CreateModelVersion, store: StoreDep) -> Response:
+    from flightlog.server.version_source import check_version_source
+
+    check_version_source(store, body.source, body.run_id or None, body.model_id or None)
     mv = store.create_model_version(
         body.name,
         body.source,
@@ -235,7 +238,30 @@ def create_model_version(body: CreateModelVersion, store: StoreDep) -> Response:
         description=body.description,
         model_id=body.model_id or None,
     )
+    if body.model_id:
+        _note_version_on_logged_model(store, body.model_id, mv)
     return _mv(mv)
+
+
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+
+
+def _note_version_on_logged_model(store, model_id: str, mv: ModelVersion) -> None:
+    """MLflow's server lists a logged model's registered versions in its `mlflow.modelVersions`
+    tag (a JSON list of {"name", "version"}); the web app and MLflow's tests read it."""
+    import json
+
+    model = store.get_logged_model(model_id)
+    entry = {"name": mv.name, "version": str(mv.version)}
+    try:
+        listed = json.loads(model.tags.get(MODEL_VERSIONS_TAG) or "[]")
+    except ValueError:
+        listed = []
+    if not isinstance(listed, list):
+        listed = []
+    if entry not in listed:
+        listed.append(entry)
+        store.set_logged_model_tags(model_id, [RunTag(MODEL_VERSIONS_TAG, json.dumps(listed))])
 
 
 @_route("GET", "/model-versions/get")

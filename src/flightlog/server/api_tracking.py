@@ -198,7 +198,22 @@ def _idempotent_run_id(key: str | None) -> str | None:
 
 
 def _get_run(ref: s.RunRef, store) -> Response:
-    return MlflowJSONResponse({"run": wire.run(store.get_run(_run_id(ref.the_run_id)))})
+    run = store.get_run(_run_id(ref.the_run_id))
+    return MlflowJSONResponse({"run": wire.run(run, _model_links(store, [run])[run.info.run_id])})
+
+
+_NO_LINKS: tuple[list[str], list[tuple[str, int]]] = ([], [])
+
+
+def _model_links(store, runs) -> dict:
+    """Each run's MLflow 3 model inputs/outputs (none for a store without logged models)."""
+    from collections import defaultdict
+
+    found = {}
+    links = getattr(store, "run_model_links", None)
+    if links is not None and runs:
+        found = links([r.info.run_id for r in runs])
+    return defaultdict(lambda: _NO_LINKS, found)
 
 
 @router.get(f"{API}/runs/get")
@@ -237,10 +252,27 @@ def restore_run(ref: s.RunRef, store: StoreDep) -> Response:
     return wire.empty()
 
 
+class LogMetricRequest(s.LogMetricRequest):
+    """MLflow 3's log-metric may name a logged model (and the dataset) the point is about."""
+
+    model_id: s.Text | None = None
+    dataset_name: s.Text | None = None
+    dataset_digest: s.Text | None = None
+
+
 @router.post(f"{API}/runs/log-metric")
-def log_metric(req: s.LogMetricRequest, store: StoreDep) -> Response:
+def log_metric(req: LogMetricRequest, store: StoreDep) -> Response:
     point = Metric(req.key, req.value, req.timestamp, req.step)
-    store.log_batch(_run_id(req.the_run_id), metrics=[point])
+    run_id = _run_id(req.the_run_id)
+    store.log_batch(run_id, metrics=[point])
+    if req.model_id:
+        store.log_logged_model_metrics(
+            req.model_id,
+            [point],
+            run_id=run_id,
+            dataset_name=req.dataset_name or None,
+            dataset_digest=req.dataset_digest or None,
+        )
     return wire.empty()
 
 
@@ -303,14 +335,36 @@ def _ingest(body: bytes, store, batch_id: str | None = None) -> None:
             store.log_batch(run_id, metrics, params, tags, batch_id=batch_id)
         else:
             store.log_batch(run_id, metrics, params, tags)
+    _log_model_metrics(store, run_id, metrics)
+
+
+def _log_model_metrics(store, run_id: str, metrics: list[Metric]) -> None:
+    """MLflow 3: a log-batch metric with a `model_id` is the logged model's too (the parser made
+    it a LoggedModelMetric); the run keeps its copy through log_batch above."""
+    by_model: dict[str, list] = {}
+    for m in metrics:
+        if type(m) is not Metric:
+            by_model.setdefault(m.model_id, []).append(m)
+    for model_id, points in by_model.items():
+        store.log_logged_model_metrics(model_id, points, run_id=run_id)
 
 
 # Documented in /openapi.json (the handler above parses its body itself).
 OPENAPI_MODELS = [s.LogBatchRequest]
 
 
+class ModelInputIn(s._Model):
+    model_id: s.Text
+
+
+class LogInputsRequest(s.LogInputsRequest):
+    """MLflow 3's log-inputs: datasets, and the logged models the run used."""
+
+    models: list[ModelInputIn] = []
+
+
 @router.post(f"{API}/runs/log-inputs")
-def log_inputs(req: s.LogInputsRequest, store: StoreDep) -> Response:
+def log_inputs(req: LogInputsRequest, store: StoreDep) -> Response:
     datasets = []
     for item in req.datasets:
         d = item.dataset
@@ -319,6 +373,8 @@ def log_inputs(req: s.LogInputsRequest, store: StoreDep) -> Response:
         datasets.append(DatasetInput(dataset, tags))
     if datasets:
         store.log_inputs(_run_id(req.run_id), datasets)
+    if req.models:
+        store.log_model_inputs(_run_id(req.run_id), [m.model_id for m in req.models])
     return wire.empty()
 
 
@@ -331,7 +387,8 @@ def _search_runs(req: s.SearchRunsRequest, store) -> Response:
         order_by=req.order_by or None,
         page_token=req.page_token or None,
     )
-    return _paged("runs", [wire.run(r) for r in page], page.token)
+    links = _model_links(store, list(page))
+    return _paged("runs", [wire.run(r, links[r.info.run_id]) for r in page], page.token)
 
 
 @router.post(f"{API}/runs/search")

@@ -111,6 +111,17 @@ def batch_id_of(value: str | None) -> str | None:
     return value
 
 
+def _model_metric(m: dict, i: int, key: str, value: float, timestamp: int, step: int) -> Metric:
+    from flightlog.entities import LoggedModelMetric
+
+    extra = {
+        name: _text(m[name], f"metrics.{i}.{name}")
+        for name in ("model_id", "dataset_name", "dataset_digest")
+        if m.get(name)
+    }
+    return LoggedModelMetric(key, value, timestamp, step, run_id=None, **extra)
+
+
 def parse_log_batch(raw: bytes) -> tuple[str, list[Metric], list[Param], list[RunTag]]:
     """(run_id, metrics, params, tags) from a log-batch request body, or InvalidParameterError."""
     try:
@@ -144,7 +155,11 @@ def parse_log_batch(raw: bytes) -> tuple[str, list[Metric], list[Param], list[Ru
             timestamp = _int64(timestamp, f"metrics.{i}.timestamp")
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             step = 0 if step is None else _int64(step, f"metrics.{i}.step")
-        append(Metric(key, value, timestamp, step))
+        if "model_id" in m and m["model_id"]:
+            # MLflow 3: the point is a logged model's metric too (and may name its dataset)
+            append(_model_metric(m, i, key, value, timestamp, step))
+        else:
+            append(Metric(key, value, timestamp, step))
 
     pairs = []
     for name in ("params", "tags"):

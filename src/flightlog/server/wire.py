@@ -111,7 +111,9 @@ def run_info(i: RunInfo) -> dict[str, Any]:
     )
 
 
-def run(r: Run) -> dict[str, Any]:
+def run(r: Run, links: tuple[list[str], list[tuple[str, int]]] | None = None) -> dict[str, Any]:
+    """A run as MLflow's JSON; `links` (from the store's run_model_links) adds MLflow 3's
+    `inputs.model_inputs` and `outputs.model_outputs`."""
     data = r.data
     latest = list(getattr(data, "_metric_objs", None) or ())
     if not latest and data.metrics:
@@ -128,6 +130,14 @@ def run(r: Run) -> dict[str, Any]:
     inputs = getattr(r, "inputs", None)
     dataset_inputs = getattr(inputs, "dataset_inputs", None) if inputs is not None else None
     out["inputs"] = {"dataset_inputs": [d.to_dict() for d in dataset_inputs or ()]}
+    if links is not None:
+        model_inputs, model_outputs = links
+        if model_inputs:
+            out["inputs"]["model_inputs"] = [{"model_id": m} for m in model_inputs]
+        if model_outputs:
+            out["outputs"] = {
+                "model_outputs": [{"model_id": m, "step": step} for m, step in model_outputs]
+            }
     return out
 
 

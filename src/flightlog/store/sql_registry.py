@@ -915,7 +915,10 @@ class SqlRegistryMixin(RegistryStore):
         """`artifact_location` defaults to MLflow's `<experiment root>/models/<id>/artifacts`;
         flightlog's own log_model passes the folder it already wrote under the run."""
         model_id = f"m-{uuid.uuid4().hex}"
-        name = name or "model"
+        if not name:  # MLflow gives each unnamed model a random name, so name filters tell them apart
+            from flightlog.store.run_names import generate_run_name
+
+            name = generate_run_name()
         tag_values = {t.key: str(t.value) for t in tags or ()}
         param_values = {p.key: str(p.value) for p in params or ()}
         now = _now_ms()
@@ -1020,7 +1023,11 @@ class SqlRegistryMixin(RegistryStore):
         t = rs.logged_model_tags
         with self._write() as conn:
             self._logged_row(conn, model_id)
-            conn.execute(t.delete().where(t.c.model_id == model_id, t.c.key == key))
+            deleted = conn.execute(t.delete().where(t.c.model_id == model_id, t.c.key == key))
+            if deleted.rowcount == 0:  # as MLflow's store: a missing tag is an error
+                raise ResourceNotFoundError(
+                    f"No tag with key {key!r} found for model with ID {model_id!r}."
+                )
 
     def search_logged_models(
         self,
@@ -1058,6 +1065,60 @@ class SqlRegistryMixin(RegistryStore):
             rows = _search_page(conn, query, node, compiler, clauses, limit, offset)
             models = self._logged_models_from_rows(conn, rows[:limit])
         return PagedList(models, _next_token(offset, limit, rows))
+
+    def log_model_inputs(self, run_id: str, model_ids: Sequence[str]) -> None:
+        """Record that run `run_id` used these logged models (MLflow 3's log_inputs with models):
+        rows of the inputs table from the run to each model, as MLflow's store keeps them."""
+        inputs = db.inputs
+        with self._write() as conn:
+            self._check_run_active(conn, run_id)  # type: ignore[attr-defined]
+            for model_id in dict.fromkeys(model_ids):
+                self._logged_row(conn, model_id)
+                link = (
+                    inputs.c.source_type == "RUN_INPUT",
+                    inputs.c.source_id == run_id,
+                    inputs.c.destination_type == "MODEL_INPUT",
+                    inputs.c.destination_id == model_id,
+                )
+                if conn.execute(sa.select(inputs.c.input_uuid).where(*link)).first() is None:
+                    conn.execute(
+                        inputs.insert().values(
+                            input_uuid=uuid.uuid4().hex,
+                            source_type="RUN_INPUT",
+                            source_id=run_id,
+                            destination_type="MODEL_INPUT",
+                            destination_id=model_id,
+                        )
+                    )
+
+    def run_model_links(
+        self, run_ids: Sequence[str]
+    ) -> dict[str, tuple[list[str], list[tuple[str, int]]]]:
+        """For each run: (model ids it used as inputs, (model id, step) it produced as outputs),
+        read in two queries for a whole page of runs."""
+        links: dict[str, tuple[list[str], list[tuple[str, int]]]] = {}
+        if not run_ids:
+            return links
+        ids = list(dict.fromkeys(run_ids))
+        inputs, out = db.inputs, rs.run_model_outputs
+        with self._read() as conn:
+            for run_id, model_id in conn.execute(
+                sa.select(inputs.c.source_id, inputs.c.destination_id)
+                .where(
+                    inputs.c.source_type == "RUN_INPUT",
+                    inputs.c.destination_type == "MODEL_INPUT",
+                    inputs.c.source_id.in_(ids),
+                )
+                .order_by(inputs.c.source_id, inputs.c.destination_id)
+            ):
+                links.setdefault(run_id, ([], []))[0].append(model_id)
+            for run_id, model_id, step in conn.execute(
+                sa.select(out.c.run_uuid, out.c.model_id, out.c.step)
+                .where(out.c.run_uuid.in_(ids))
+                .order_by(out.c.run_uuid, out.c.step, out.c.model_id)
+            ):
+                links.setdefault(run_id, ([], []))[1].append((model_id, int(step)))
+        return links
 
     def log_outputs(self, run_id: str, models: Sequence[tuple[str, int]]) -> None:
         out = rs.run_model_outputs
