@@ -915,7 +915,7 @@ class SqlRegistryMixin(RegistryStore):
         """`artifact_location` defaults to MLflow's `<experiment root>/models/<id>/artifacts`;
         flightlog's own log_model passes the folder it already wrote under the run."""
         model_id = f"m-{uuid.uuid4().hex}"
-        if not name:  # MLflow gives each unnamed model a random name, so name filters tell them apart
+        if not name:  # MLflow names unnamed models at random, so name filters tell them apart
             from flightlog.store.run_names import generate_run_name
 
             name = generate_run_name()
