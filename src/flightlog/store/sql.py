@@ -71,6 +71,7 @@ from flightlog.exceptions import (
     FlightlogError,
     InvalidParameterError,
     ParamConflictError,
+    PermissionDeniedError,
     ResourceNotFoundError,
     RunNotActiveError,
     RunNotFoundError,
@@ -194,12 +195,6 @@ def _normalize_uri(db_uri: str) -> str:
     """Accept the URI spellings people paste from elsewhere."""
     if db_uri.startswith("postgres://"):  # Heroku & co.; SQLAlchemy wants postgresql://
         db_uri = "postgresql://" + db_uri[len("postgres://") :]
-    if db_uri.startswith("postgresql://"):
-        # SQLAlchemy's default PostgreSQL driver (psycopg 3) may be missing where psycopg2 is
-        # installed: every entry point (client, server, UI) opens the store through here.
-        from flightlog.store import with_installed_driver
-
-        db_uri = with_installed_driver(db_uri)
     for scheme in ("mysql://", "mariadb://"):
         if db_uri.startswith(scheme):
             # SQLAlchemy's default MySQL driver (mysqlclient) needs a C build; PyMySQL does not.
@@ -498,10 +493,27 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
     # log_batch takes batch_id= (the logging queue and the server pass one; see migration 0004).
     accepts_batch_id = True
 
-    def __init__(self, db_uri: str, default_artifact_root: str):
+    def __init__(
+        self,
+        db_uri: str,
+        default_artifact_root: str,
+        *,
+        statement_timeout_s: float | None = None,
+    ):
         self.db_uri = _normalize_uri(db_uri)
         self.default_artifact_root = default_artifact_root
-        self._url = _absolute_sqlite_path(make_url(self.db_uri))  # fails fast when malformed
+        # PostgreSQL/MySQL cancel a statement running longer than this (the server sets it: a
+        # pathological search must not hold a connection and a CPU after its client gave up).
+        self.statement_timeout_s = statement_timeout_s or None
+        # True when the SQLite file cannot be written by this process: opened with mode=ro,
+        # reads work and writes raise PermissionDeniedError.
+        self.read_only = False
+        # SQLAlchemy's default PostgreSQL driver (psycopg 3) may be missing where psycopg2 is
+        # installed: every entry point (client, server, UI) connects through this URL.
+        from flightlog.store import with_installed_driver
+
+        connect_uri = with_installed_driver(self.db_uri)
+        self._url = _absolute_sqlite_path(make_url(connect_uri))  # fails fast when malformed
         self._engine: sa.Engine | None = None
         self._writer: sa.Engine | None = None
         self._statements: _Statements | None = None
@@ -544,9 +556,16 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         url = self._url
         if url.get_backend_name() != "sqlite":
             # pre_ping: a server restart or an idle timeout must not fail the next call.
-            return sa.create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+            return sa.create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_recycle=3600,
+                connect_args=self._timeout_connect_args(url.get_backend_name()),
+            )
         database = url.database or ""
         memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+        if not memory and not url.query.get("uri"):
+            url = self._probe_sqlite_file(database)
         connect_args: dict[str, Any] = {
             "timeout": SQLITE_BUSY_TIMEOUT_S,
             "check_same_thread": False,
@@ -558,8 +577,40 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             if not url.query.get("uri"):
                 Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url, connect_args=connect_args)
-        _install_sqlite_hooks(engine, wal=not memory)
+        _install_sqlite_hooks(engine, wal=not memory and not self.read_only)
         return engine
+
+    def _timeout_connect_args(self, backend: str) -> dict[str, Any]:
+        if not self.statement_timeout_s:
+            return {}
+        ms = max(1, int(self.statement_timeout_s * 1000))
+        if backend == "postgresql":
+            return {"options": f"-c statement_timeout={ms}"}
+        if backend in ("mysql", "mariadb"):
+            return {"init_command": f"SET SESSION max_execution_time = {ms}"}
+        return {}
+
+    def _probe_sqlite_file(self, database: str) -> sa.URL:
+        """Refuse a file that is not a usable flightlog database before anything writes to it
+        (WAL mode, migrations); open one this process cannot write read-only."""
+        from flightlog.store import sqlite_probe
+
+        path = Path(database).expanduser()
+        found = sqlite_probe.probe(path)
+        if found.mlflow_schema or (
+            found.revisions is not None and found.revisions != migrations.head_revisions()
+        ):
+            sqlite_probe.refuse_foreign_schema(
+                str(path), found.revisions, migrations.known_revisions(), found.mlflow_schema
+            )
+        if not found.read_only:
+            return self._url
+        if not found.exists:
+            raise sqlite_probe.UnusableDatabaseError(
+                f"Cannot create the tracking database {path}: its folder is not writable"
+            )
+        self.read_only = True
+        return make_url(sqlite_probe.read_only_uri(path.resolve(), immutable=found.immutable))
 
     def _ensure_schema(self, engine: sa.Engine) -> None:
         """Migrate to the head revision if needed, then make sure the Default experiment exists.
@@ -568,6 +619,14 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             revisions = migrations.current_revisions(conn)
             current = revisions == migrations.head_revisions()
             has_default = current and self._has_default_experiment(conn)
+        if self.read_only:
+            if not current:
+                raise PermissionDeniedError(
+                    f"The tracking database {self!r} is read-only and its schema needs "
+                    "upgrading to this flightlog version: make it writable once, or use the "
+                    "flightlog version that wrote it"
+                )
+            return  # nothing may be written: a missing Default experiment stays missing
         if not current:
             self._check_known_revisions(revisions)
             self._migrate(engine)
@@ -599,6 +658,9 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         for attempt in range(5):
             try:
                 with _migration_lock(engine) as conn:
+                    if self.statement_timeout_s and engine.dialect.name == "postgresql":
+                        # A migration may rewrite big tables: no request timeout for it.
+                        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                     if migrations.is_current(conn):
                         return
                     migrations.upgrade(conn)
@@ -641,7 +703,7 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         if self._engine is None and final:
             return  # never opened in this process: nothing of ours in the WAL
         engine = self.engine
-        if engine.dialect.name != "sqlite" or self._memory_lock is not None:
+        if engine.dialect.name != "sqlite" or self._memory_lock is not None or self.read_only:
             return
         with _translated(self), engine.connect() as conn:
             if not final:
@@ -652,6 +714,18 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+
+    def check_health(self) -> None:
+        """Raise unless the database answers and holds this flightlog version's schema: what
+        the server's /health reports (opening the store, on first use, validates much more)."""
+        with self._read() as conn:
+            revisions = migrations.current_revisions(conn)
+            if revisions != migrations.head_revisions():
+                raise StoreUnavailableError(
+                    f"The tracking database {self!r} holds schema revision "
+                    f"{', '.join(sorted(revisions or ())) or 'none'}, not this flightlog's"
+                )
+            conn.execute(sa.select(db.experiments.c.experiment_id).limit(1)).all()
 
     def close(self) -> None:
         with self._engine_lock:
@@ -679,6 +753,11 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
     def _write(self) -> Iterator[sa.Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
         self.engine  # noqa: B018 - open the store first: the writer engine is made with it
+        if self.read_only:
+            raise PermissionDeniedError(
+                f"The tracking database {self!r} is read-only for this process (it cannot write "
+                "the file or its folder): nothing was written"
+            )
         with _translated(self), self._locked(), self._writer.begin() as conn:  # type: ignore[union-attr]
             yield conn
 

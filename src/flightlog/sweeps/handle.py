@@ -204,8 +204,10 @@ class SweepHandle:
         run_name: str | None = None,
         tags: Mapping[str, Any] | None = None,
         start_time: int | None = None,
+        run_id: str | None = None,
     ) -> Any:
-        """Start a trial: a child run tagged with its number and owner process. Use it as a
+        """Start a trial: a child run tagged with its number and owner process (`run_id`: a
+        32-hex id agreed with another process that may create the same child). Use it as a
         context manager to make it this thread's active run (fluent calls and autolog log
         into it) and to end it: normally COMPLETE, TrialPruned PRUNED, any other error
         FAILED."""
@@ -232,6 +234,7 @@ class SweepHandle:
             start_time=start_time,
             tags=all_tags,
             run_name=run_name or f"{self.key[:200]}-trial-{number}",
+            run_id=run_id,
         )
         trial = Trial(run, self, number, dict(params or {}))
         if params:
