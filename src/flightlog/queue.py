@@ -207,7 +207,16 @@ def chunk_batch(
 
 
 def _store_uri(store: Any) -> str | None:
-    """The URI a store answers to, for spool records (`flightlog sync` reconnects with it)."""
+    """The URI a store answers to, for spool records (`flightlog sync` reconnects with it),
+    without its password: spool and journal files never hold one (sync gets it back from the
+    tracking URI of its own environment)."""
+    from flightlog.rest_client import strip_password
+
+    uri = _full_store_uri(store)
+    return strip_password(uri) if uri is not None else None
+
+
+def _full_store_uri(store: Any) -> str | None:
     uri = getattr(store, "uri", None)
     if not isinstance(uri, str):
         from flightlog import store as stores

@@ -53,6 +53,35 @@ CONNECT_TIMEOUT_S = 10.0
 Body = bytes | os.PathLike | None
 
 
+def _split_userinfo(url: str) -> tuple[str, str, str | None, str] | None:
+    """(scheme://, user, password or None, rest) of a URL with user info, else None."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if not at:
+        return None
+    user, colon, password = userinfo.partition(":")
+    return scheme + "://", user, password if colon else None, host + slash + path
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password, if any, replaced by *** (for messages and logs)."""
+    parts = _split_userinfo(url)
+    if parts is None or parts[2] is None:
+        return url
+    return f"{parts[0]}{parts[1]}:***@{parts[3]}"
+
+
+def strip_password(url: str) -> str:
+    """The URL without its password (user name kept): what may be written to disk."""
+    parts = _split_userinfo(url)
+    if parts is None or parts[2] is None:
+        return url
+    return f"{parts[0]}{parts[1]}@{parts[3]}"
+
+
 def _env(*names: str) -> str | None:
     for name in names:
         value = os.environ.get(name)
@@ -102,6 +131,7 @@ class RestClient:
         backoff_max: float | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.shown_url = redact_url(self.base_url)  # for messages: never the password
         self.timeout = timeout or _env_number("FLIGHTLOG_HTTP_REQUEST_TIMEOUT", 120.0)
         self.max_retries = int(
             max_retries
@@ -253,7 +283,7 @@ class RestClient:
                 if not retry_ambiguous and _is_ambiguous(status):
                     response.close()
                     raise AmbiguousRequestError(
-                        f"{method} {path}: HTTP {status} from {self.base_url}; the request may "
+                        f"{method} {path}: HTTP {status} from {self.shown_url}; the request may "
                         "or may not have taken effect"
                     )
                 if attempt < retries:
@@ -262,7 +292,7 @@ class RestClient:
                     continue
             return response
         raise StoreUnavailableError(
-            f"Could not reach {self.base_url} ({method} {path}) after "
+            f"Could not reach {self.shown_url} ({method} {path}) after "
             f"{retries + 1} attempt(s): {_describe(last_error)}"
         )
 

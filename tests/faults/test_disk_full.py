@@ -7,8 +7,6 @@ store is full, then waits for the data to arrive."""
 
 from __future__ import annotations
 
-import json
-
 from fault_helpers import env_for, fill, finish, points, read_json_line, run_status, start
 
 N = 100_000
@@ -88,24 +86,3 @@ def test_a_full_disk_under_both_the_store_and_the_spool_holds_the_data_in_memory
     assert code == 0, err[-3000:]
     assert points(db, run_id, "loss") == list(range(N))
     assert run_status(db, run_id) == "FINISHED"
-
-
-def test_spool_files_are_private_and_hold_no_uri_password(tmp_path, spool_dir):
-    """Item 8 (client half): spool/journal files are 0600 in a 0700 folder."""
-    import os
-    import stat
-
-    from flightlog.spool import Owner, Record
-
-    owner = Owner(spool_dir)
-    owner.journal_append([Record(1, "http://u@h", "r1", params=[])])
-    owner.spool_append([Record(2, "http://u@h", "r1")])
-    owner.mark_replayed(2)
-    folder = owner.dir
-    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
-    files = [p for p in folder.iterdir() if p.is_file()]
-    assert {p.name for p in files} >= {"journal.jsonl", "owner.json", "lock", "replayed"}
-    for path in files:
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
-    owner.remove()
-    json.dumps({})  # (json used by the scripts above)

@@ -45,14 +45,27 @@ def _sync(args: argparse.Namespace) -> int:
                 rows.append((folder.name, "-", "-", "skipped: its process is still running"))
                 continue
             if args.dry_run:
-                entities, runs = spool.count_folder(folder)
-                rows.append((folder.name, runs, entities, "would send"))
+                damage = spool.Damage()
+                entities, run_ids = 0, set()
+                for record in spool.iter_folder(folder, damage):
+                    entities += record.size
+                    run_ids.add(record.run_id)
+                outcome = "would send" + _damaged(damage.lines)
+                rows.append((folder.name, len(run_ids), entities, outcome))
                 continue
             report = spool.replay_folder(folder, _store_for(args))
         if report.complete:
             outcome = "sent" if not report.failed else f"sent; {report.failed} batch(es) refused"
         else:
             outcome = f"backend unavailable, kept for later: {report.unavailable}"
+            status = 1
+        if report.damaged:
+            # Never "sent" alone when part of the folder could not be read: say how much.
+            outcome += _damaged(report.damaged)
+            print(
+                f"damaged: {report.damaged} unreadable line(s) in {folder} were skipped",
+                file=sys.stderr,
+            )
             status = 1
         rows.append((folder.name, len(report.runs), report.entities, outcome))
         for error in report.errors:
@@ -63,12 +76,24 @@ def _sync(args: argparse.Namespace) -> int:
     return status
 
 
+def _damaged(lines: int) -> str:
+    return f"; {lines} damaged line(s) skipped" if lines else ""
+
+
 def _store_for(args: argparse.Namespace):
     """Stores by the URI each record carries; records without one go to the current store."""
     from flightlog.config import get_tracking_uri
+    from flightlog.rest_client import strip_password
     from flightlog.store import get_store
 
     def store_for(uri: str | None):
-        return get_store(uri or get_tracking_uri())
+        current = get_tracking_uri()
+        if uri is None:
+            return get_store(current)
+        # Records carry their URI without its password: the tracking URI of this environment
+        # supplies it when it names the same place.
+        if strip_password(current) == uri:
+            return get_store(current)
+        return get_store(uri)
 
     return store_for

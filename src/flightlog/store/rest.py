@@ -34,7 +34,7 @@ from flightlog.exceptions import (
     RunNotFoundError,
     StoreUnavailableError,
 )
-from flightlog.rest_client import AmbiguousRequestError, RestClient
+from flightlog.rest_client import AmbiguousRequestError, RestClient, redact_url
 from flightlog.store.base import AbstractStore, check_client_run_id
 from flightlog.store.rest_registry import RestRegistryMixin
 
@@ -143,7 +143,7 @@ class RestStore(RestRegistryMixin, AbstractStore):
         self._uncertain: dict[tuple, bool] = {}
 
     def __repr__(self) -> str:
-        return f"RestStore({self.uri!r})"
+        return f"RestStore({redact_url(self.uri)!r})"
 
     # --- plumbing ------------------------------------------------------------------------
     def _post(self, endpoint: str, body: dict[str, Any], not_found: type | None = None) -> dict:
@@ -361,7 +361,9 @@ class RestStore(RestRegistryMixin, AbstractStore):
             if signature is not None:
                 self._uncertain.pop(signature, None)
             return
-        raise StoreUnavailableError(f"Could not deliver a batch to {self.uri}: {last_error}")
+        raise StoreUnavailableError(
+            f"Could not deliver a batch to {redact_url(self.uri)}: {last_error}"
+        )
 
     def _remember_uncertain(self, signature: tuple) -> None:
         self._uncertain[signature] = True
