@@ -21,6 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the 'artifacts' folder beside a SQLite store, else ./flightlog-runs/artifacts)",
     )
     parser.add_argument(
+        "--default-artifact-root",
+        metavar="URI",
+        help="give new experiments '<URI>/<experiment id>' (a folder, file:// or s3://...) "
+        "instead of proxied 'mlflow-artifacts:/<id>' locations; clients then read and write "
+        "those artifacts there directly",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -64,6 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="largest artifact upload in MiB (default: 100)",
     )
     parser.add_argument(
+        "--statement-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="PostgreSQL/MySQL cancel any SQL statement of a request running longer than this "
+        "(default: 30; 0 turns it off)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     parser.add_argument(
@@ -89,6 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = ServerSettings.build(
         backend_store_uri=args.backend_store_uri,
         artifacts_destination=args.artifacts_destination,
+        default_artifact_root=args.default_artifact_root,
         auth_token=args.auth_token,
         max_json_bytes=int(args.max_json_body_mb * MIB),
         max_artifact_bytes=int(args.max_artifact_body_mb * MIB),
@@ -96,6 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
         bind_host=args.host,
         allowed_hosts=args.allowed_hosts,
         cors_allowed_origins=args.cors_allowed_origins,
+        statement_timeout_s=args.statement_timeout,
     )
     if args.workers > 1 and settings.backend_store_uri.startswith("sqlite"):
         print(

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
+from flightlog.server.errors import redact_uri_passwords
 from flightlog.server.wire import MlflowJSONResponse
 
 router = APIRouter(tags=["server"])
+log = logging.getLogger("flightlog.server")
 
 
 @router.get("/health", response_class=PlainTextResponse)
-async def health() -> Response:
-    """Open even when a token is required: for load balancers and start-up probes."""
+async def health(request: Request) -> Response:
+    """Open even when a token is required: for load balancers and start-up probes. "OK" means
+    the database answered a query on this flightlog's schema just now; otherwise 503."""
+    store = request.app.state.store
+    check = getattr(store, "check_health", None)
+    if check is not None:
+        try:
+            await run_in_threadpool(check)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+            log.warning("health check failed: %s", exc)
+            reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            return PlainTextResponse(
+                f"UNHEALTHY: {redact_uri_passwords(reason)}"[:2000], status_code=503
+            )
     return PlainTextResponse("OK")
 
 

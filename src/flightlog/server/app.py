@@ -29,10 +29,15 @@ ROUTER_MODULES: list[str] = [
 
 
 def build_store(settings: ServerSettings) -> AbstractStore:
-    """The tracking store; new experiments get proxied (`mlflow-artifacts:/<id>`) locations."""
+    """The tracking store; new experiments get proxied (`mlflow-artifacts:/<id>`) locations.
+    Statements of server requests on PostgreSQL/MySQL are cut off at the statement timeout."""
     from flightlog.store.sql import SqlStore
 
-    return SqlStore(settings.backend_store_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
+    return SqlStore(
+        settings.backend_store_uri,
+        default_artifact_root=PROXIED_ARTIFACT_ROOT,
+        statement_timeout_s=settings.statement_timeout_s,
+    )
 
 
 def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> FastAPI:
@@ -52,6 +57,7 @@ def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> 
         # log-batch request (each one allocates thousands of short-lived objects).
         gc.collect()
         gc.freeze()
+        _start_upload_sweep(_app.state.artifacts)
         yield
         tracking_store.close()
 
@@ -99,6 +105,30 @@ def create_app(settings: ServerSettings, store: AbstractStore | None = None) -> 
         cors_allowed_origins=settings.cors_allowed_origins,
     )
     return app
+
+
+def _start_upload_sweep(destination) -> None:
+    """Remove upload temp files a killed server left in the local artifact root, in the
+    background (a large tree takes a while to walk; requests are served meanwhile)."""
+    if destination.local_root is None:
+        return
+    import logging
+    import threading
+
+    from flightlog.server.artifact_store import sweep_stale_uploads
+
+    def sweep() -> None:
+        try:
+            removed = sweep_stale_uploads(destination.local_root)
+        except OSError as exc:
+            logging.getLogger("flightlog.server").warning("upload temp sweep failed: %s", exc)
+            return
+        if removed:
+            logging.getLogger("flightlog.server").info(
+                "removed %d abandoned upload temp file(s) under %s", removed, destination.local_root
+            )
+
+    threading.Thread(target=sweep, name="flightlog-upload-sweep", daemon=True).start()
 
 
 def _document_models(app: FastAPI, models: list) -> None:

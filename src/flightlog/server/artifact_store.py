@@ -11,6 +11,7 @@ import errno
 import os
 import posixpath
 import shutil
+import socket
 import tempfile
 import uuid
 from pathlib import Path
@@ -46,6 +47,60 @@ def client_os_error(exc: OSError, rel: str) -> Exception:
     if exc.errno in _CLIENT_ERRNOS:
         return InvalidParameterError(f"Cannot use artifact path {rel!r}: {exc.strerror}")
     return exc
+
+
+# Uploads into a local root stream into a hidden `.<uuid>.<host>-<pid>.upload` beside the final
+# file and are renamed into place. A server killed mid-upload leaves that temp file behind:
+# `sweep_stale_uploads` (run when a server starts) removes those whose writer on this host is
+# gone, and any not written to for STALE_UPLOAD_AGE_S (another host's, or an old-style name).
+UPLOAD_SUFFIX = ".upload"
+STALE_UPLOAD_AGE_S = 3600.0
+
+
+def _upload_owner() -> str:
+    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _writer_is_gone(name: str) -> bool:
+    """Whether the temp file `name` was written by a process of this host that has exited."""
+    parts = name[1 : -len(UPLOAD_SUFFIX)].split(".")
+    if len(parts) != 2:
+        return False
+    host, _, pid_text = parts[1].rpartition("-")
+    if host != _upload_owner().rpartition("-")[0] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, someone else's
+    return False
+
+
+def sweep_stale_uploads(root: Path, max_age_s: float = STALE_UPLOAD_AGE_S) -> int:
+    """Delete abandoned upload temp files under `root`; return how many went."""
+    import time
+
+    removed = 0
+    now = time.time()
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if not (name.startswith(".") and name.endswith(UPLOAD_SUFFIX)):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                stale = _writer_is_gone(name) or now - os.stat(path).st_mtime > max_age_s
+                if stale:
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                continue  # renamed into place or removed meanwhile
+    return removed
 
 
 def is_local_destination(destination: str) -> bool:
@@ -95,7 +150,7 @@ class ArtifactDestination:
                 final.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise client_os_error(exc, rel) from exc
-            temp = final.parent / f".{uuid.uuid4().hex}.upload"
+            temp = final.parent / f".{uuid.uuid4().hex}.{_upload_owner()}{UPLOAD_SUFFIX}"
             return temp, final
         tmp_dir = Path(tempfile.mkdtemp(prefix="flightlog-upload-"))
         return tmp_dir / posixpath.basename(rel), Path(rel)
@@ -129,7 +184,7 @@ class ArtifactDestination:
             return []
         out = []
         for child in sorted(folder.iterdir(), key=lambda p: p.name):
-            if child.name.endswith(".upload") and child.name.startswith("."):
+            if child.name.endswith(UPLOAD_SUFFIX) and child.name.startswith("."):
                 continue  # an upload still being written
             if child.is_dir():
                 out.append(FileInfo(child.name, True, None))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,11 +36,25 @@ _CODE_FOR_STATUS = {
 }
 
 
+# `scheme://user:password@` in a URI: the password part is replaced before a message leaves the
+# server (a store or artifact URI may be echoed in an error).
+_URI_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*):(?P<secret>[^\s@/]*)@")
+
+
+def redact_uri_passwords(text: str) -> str:
+    """'postgresql://me:s3cret@db/x' -> 'postgresql://me:***@db/x', wherever it appears."""
+    if "@" not in text:
+        return text
+    return _URI_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", text)
+
+
 def error_response(
     status: int, error_code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
-        {"error_code": error_code, "message": message}, status_code=status, headers=headers
+        {"error_code": error_code, "message": redact_uri_passwords(message)},
+        status_code=status,
+        headers=headers,
     )
 
 
