@@ -306,3 +306,60 @@ def test_logged_model_artifact_endpoints(api, server):
         "GET", "/api/2.0/mlflow/logged-models/m-0000/artifacts/files", {"artifact_file_path": "x"}
     )
     assert unknown.status_code == 404
+
+
+# --- artifact roots -------------------------------------------------------------------------------
+def test_relative_artifact_location_is_made_absolute(client, server):
+    experiment_id = client.create_experiment("relative-root", artifact_location="my_location")
+    # the server's working directory (the fixture starts it in its work folder)
+    expected = str(Path(server.cwd).resolve() / "my_location")
+    assert client.get_experiment(experiment_id).artifact_location == expected
+    uri_id = client.create_experiment("uri-root", artifact_location="s3://bucket/some/where")
+    assert client.get_experiment(uri_id).artifact_location == "s3://bucket/some/where"
+
+
+@pytest.mark.parametrize("form", ["path", "file-uri", "s3"])
+def test_default_artifact_root(tmp_path, form):
+    from flightlog.server.process import ServerProcess
+
+    root_dir = tmp_path / "roots"
+    root = {
+        "path": str(root_dir),
+        "file-uri": root_dir.as_uri(),
+        "s3": "s3://flightlog-test-bucket/roots",
+    }[form]
+    proc = ServerProcess.flightlog(tmp_path / "srv", extra_args=["--default-artifact-root", root])
+    proc.start(timeout=60)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+            mlflow_client = MlflowClient(tracking_uri=proc.url)
+            experiment_id = mlflow_client.create_experiment("rooted")
+            location = mlflow_client.get_experiment(experiment_id).artifact_location
+            assert location == f"{root}/{experiment_id}"
+            if form == "s3":
+                return  # where it points is all the server decides; no S3 here
+            run_id = mlflow_client.create_run(experiment_id).info.run_id
+            mlflow_client.log_text(run_id, "written by the client itself", "notes/a.txt")
+            on_disk = root_dir / experiment_id / run_id / "artifacts" / "notes" / "a.txt"
+            assert on_disk.read_text() == "written by the client itself"
+            # the server lists and serves what lies under the root it was given
+            assert [f.path for f in mlflow_client.list_artifacts(run_id, "notes")] == [
+                "notes/a.txt"
+            ]
+            import requests
+
+            served = requests.get(
+                f"{proc.url}/get-artifact",
+                params={"run_id": run_id, "path": "notes/a.txt"},
+                timeout=30,
+            )
+            assert served.status_code == 200 and served.text == "written by the client itself"
+            listed = requests.get(
+                f"{proc.url}/api/2.0/mlflow/artifacts/list",
+                params={"run_id": run_id, "path": "notes"},
+                timeout=30,
+            )
+            assert [f["path"] for f in listed.json()["files"]] == ["notes/a.txt"]
+    finally:
+        proc.stop()

@@ -302,3 +302,20 @@ class AjaxAliasMiddleware:
 
 def setup(app) -> None:
     app.add_middleware(AjaxAliasMiddleware)
+    _use_default_artifact_root(app)
+
+
+def _use_default_artifact_root(app) -> None:
+    """--default-artifact-root: new experiments get `<root>/<id>` (the store's default root),
+    and the server may read under that root for /get-artifact and artifacts/list, since its
+    operator chose it (other non-proxied roots stay the client's to read)."""
+    from flightlog.server.artifact_store import ArtifactDestination
+
+    root = getattr(app.state.settings, "default_artifact_root", None)
+    if not root:
+        app.state.served_roots = {}
+        return
+    store = app.state.store
+    if hasattr(store, "default_artifact_root"):
+        store.default_artifact_root = root
+    app.state.served_roots = {root: ArtifactDestination(root)}

@@ -65,9 +65,21 @@ def _paged(name: str, items: list, token: str | None) -> Response:
 @router.post(f"{API}/experiments/create")
 def create_experiment(body: s.CreateExperimentRequest, store: StoreDep) -> Response:
     experiment_id = store.create_experiment(
-        body.name, body.artifact_location or None, _tags(body.tags)
+        body.name, _absolute_location(body.artifact_location), _tags(body.tags)
     )
     return MlflowJSONResponse({"experiment_id": str(experiment_id)})
+
+
+def _absolute_location(location: str | None) -> str | None:
+    """A relative artifact_location made absolute against the server's working directory, as
+    MLflow's server does (stored as given, it would mean a different folder to every reader)."""
+    import os
+
+    if not location:
+        return None
+    if ":" in location.split("/", 1)[0] and not (len(location) > 1 and location[1] == ":"):
+        return location  # a URI (s3://, file:, mlflow-artifacts:...)
+    return os.path.abspath(location)
 
 
 def _get_experiment(ref: s.ExperimentRef, store) -> Response:

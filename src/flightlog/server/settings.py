@@ -25,6 +25,7 @@ _ENV = {
     "cors_allowed_origins": "FLIGHTLOG_SERVER_CORS_ALLOWED_ORIGINS",
     "session_dir": "FLIGHTLOG_SERVER_SESSION_DIR",
     "statement_timeout_s": "FLIGHTLOG_SERVER_STATEMENT_TIMEOUT_S",
+    "default_artifact_root": "FLIGHTLOG_SERVER_DEFAULT_ARTIFACT_ROOT",
 }
 # Read by `build` when no token is given: the token itself, or a file holding it (neither shows
 # in the process list, as a command-line argument does).
@@ -56,6 +57,9 @@ class ServerSettings:
     # Where web UI sessions live when several worker processes must share them.
     session_dir: str | None = None
     statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S
+    # Where new experiments' artifacts go (`<root>/<experiment id>`) instead of the proxied
+    # `mlflow-artifacts:/<id>`: a folder, file:// or an object-store URI (--default-artifact-root).
+    default_artifact_root: str | None = None
 
     @classmethod
     def build(
@@ -72,6 +76,7 @@ class ServerSettings:
         cors_allowed_origins: str | tuple[str, ...] | list[str] | None = None,
         session_dir: str | None = None,
         statement_timeout_s: float | None = None,
+        default_artifact_root: str | None = None,
     ) -> ServerSettings:
         """Fill what was not given with the defaults (SQLite under ./flightlog-runs)."""
         from flightlog.config import _normalize, default_artifact_root_for, default_tracking_uri
@@ -100,6 +105,7 @@ class ServerSettings:
             statement_timeout_s=(
                 DEFAULT_STATEMENT_TIMEOUT_S if statement_timeout_s is None else statement_timeout_s
             ),
+            default_artifact_root=_artifact_root(default_artifact_root),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -133,7 +139,17 @@ class ServerSettings:
                 if os.environ.get(_ENV["statement_timeout_s"])
                 else None
             ),
+            default_artifact_root=os.environ.get(_ENV["default_artifact_root"]),
         )
+
+
+def _artifact_root(value: str | None) -> str | None:
+    """A plain folder becomes an absolute path (as MLflow resolves one); URIs stay as given."""
+    if not value:
+        return None
+    if "://" in value or value.startswith(("file:", "mlflow-artifacts:")):
+        return value.rstrip("/") or value
+    return os.path.abspath(value)
 
 
 def _names(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
