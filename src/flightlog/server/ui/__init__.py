@@ -6,6 +6,7 @@ CSS shipped in `static/` (no Node.js, no CDN; the charts are drawn by `static/ch
 
 - pages.py       the HTML pages;
 - api.py         JSON endpoints under /ui-api/ (downsampled metrics, artifacts, registration);
+- sweep_api.py   a sweep parent's trials, and per-parameter importance (sweep_importance.py);
 - login.py       trading the server's token for a session cookie;
 - downsample.py  metric histories reduced to a chart's width (min/max/mean per bucket);
 - summaries.py   experiment statistics and compact run rows;
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from flightlog.server.ui import api, login, pages
+from flightlog.server.ui import api, login, pages, sweep_api
 from flightlog.server.ui.templating import STATIC_DIR, STATIC_URL
 
 router = APIRouter()
 router.include_router(login.router)
 router.include_router(api.router)
+router.include_router(sweep_api.router)  # a sweep parent's trials panel
 router.include_router(pages.router)
 
 
