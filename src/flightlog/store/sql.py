@@ -241,6 +241,29 @@ def _decode_token(token: str | None, fields: Sequence[str]) -> dict[str, Any] | 
         ) from None
 
 
+def _decode_sort_token(token: str | None, n_keys: int) -> list[Any] | None:
+    """The sort values a search_runs page token carries; a token of another query (or not
+    ours) is a clear error, not a wrong page."""
+    if not token:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        after = payload.get("after") if isinstance(payload, dict) else None
+        if not isinstance(after, list) or len(after) != n_keys:
+            raise ValueError("not a search_runs token for this order")
+        for value in after:
+            if value is not None and not isinstance(value, str | int | float):
+                raise ValueError("unexpected value")
+            if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+                raise ValueError("out of range")
+        return after
+    except (ValueError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise InvalidParameterError(
+            f"Invalid page token {token!r}: pass the token returned by the previous page of "
+            "the same search"
+        ) from None
+
+
 def _check_max_results(max_results: int | None, what: str) -> int:
     if max_results is None:
         return SEARCH_MAX_RESULTS
@@ -1370,7 +1393,6 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         stages = ViewType.stages(ViewType.from_any(run_view_type))
         node = parse_filter(filter_string, RUNS)
         orders = parse_order_by_list(order_by, RUNS)
-        offset = (_decode_token(page_token, ["offset"]) or {"offset": 0})["offset"]
         if isinstance(experiment_ids, str | int):
             experiment_ids = [experiment_ids]  # type: ignore[list-item]
         ids = [i for i in (_parse_experiment_id(e) for e in experiment_ids) if i is not None]
@@ -1383,12 +1405,22 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         condition = sql_search.run_filter(node, self.dialect_name)
         if condition is not None:
             query = query.where(condition)
-        query, clauses = sql_search.run_order(query, orders, self.dialect_name)
-        query = query.order_by(*clauses).limit(limit + 1).offset(offset)
+        query, keys = sql_search.run_sort_keys(query, orders, self.dialect_name)
+        # Keyset paging: the token holds the last run's sort values, and the next page starts
+        # right after them, so paging through 100k runs reads each run once.
+        after = _decode_sort_token(page_token, len(keys))
+        if after is not None:
+            query = query.where(sql_search.keyset_after(keys, after, self.dialect_name))
+        query = query.add_columns(*(key.expr.label(f"sort_{i}") for i, key in enumerate(keys)))
+        query = query.order_by(*(key.clause() for key in keys)).limit(limit + 1)
         with self._read() as conn:
             rows = conn.execute(query).all()
             found = self._runs_from_rows(conn, rows[:limit])
-        token = _encode_token({"offset": offset + limit}) if len(rows) > limit else None
+        token = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            values = [last._mapping[f"sort_{i}"] for i in range(len(keys))]
+            token = _encode_token({"after": values})
         return PagedList(found, token)
 
     def _runs_from_rows(self, conn: sa.Connection, rows: Sequence[sa.Row]) -> list[Run]:
@@ -1404,13 +1436,14 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
             query = sa.select(
                 lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.timestamp, lm.c.step, lm.c.is_nan
             ).where(lm.c.run_uuid.in_(chunk))
-            for run_uuid, key, value, timestamp, step, is_nan in conn.execute(query):
+            # .all() fetches in one call; iterating a Result fetches row by row.
+            for run_uuid, key, value, timestamp, step, is_nan in conn.execute(query).all():
                 metrics[run_uuid].append(Metric(key, _metric_value(value, is_nan), timestamp, step))
             query = sa.select(p.c.run_uuid, p.c.key, p.c.value).where(p.c.run_uuid.in_(chunk))
-            for run_uuid, key, value in conn.execute(query):
+            for run_uuid, key, value in conn.execute(query).all():
                 params[run_uuid][key] = value
             query = sa.select(t.c.run_uuid, t.c.key, t.c.value).where(t.c.run_uuid.in_(chunk))
-            for run_uuid, key, value in conn.execute(query):
+            for run_uuid, key, value in conn.execute(query).all():
                 tags[run_uuid][key] = value if value is not None else ""
             self._load_inputs(conn, chunk, inputs)
         return [

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -293,21 +295,32 @@ def _dataset_condition(field: str, op: str, value: object, dialect: str) -> sa.C
     return run_uuid.in_(linked.where(_string_condition(column, op, value, dialect)))
 
 
-def run_order(
+@dataclass(frozen=True)
+class SortKey:
+    """One term of an ORDER BY: the expression and its direction."""
+
+    expr: sa.ColumnElement
+    ascending: bool
+
+    def clause(self) -> sa.ColumnElement:
+        return self.expr.asc() if self.ascending else self.expr.desc()
+
+
+def run_sort_keys(
     query: sa.Select, orders: Sequence[OrderBy], dialect: str
-) -> tuple[sa.Select, list[sa.ColumnElement]]:
-    """Add the joins that `orders` needs to `query`; return it with the ORDER BY clauses, ending
-    with MLflow's tiebreak (start_time DESC, run_uuid ASC)."""
+) -> tuple[sa.Select, list[SortKey]]:
+    """Add the joins that `orders` needs to `query`; return it with the sort keys, ending with
+    MLflow's tiebreak (start_time DESC, run_uuid ASC), so every run has a unique position."""
     runs = db.runs
     from_clause: sa.FromClause = runs
-    clauses: list[sa.ColumnElement] = []
+    keys: list[SortKey] = []
     for i, order in enumerate(orders):
         identifier = order.identifier
         if identifier.type == ATTRIBUTE:
             column = _RUN_COLUMNS[identifier.key]
             if identifier.key not in _NUMERIC_RUN_COLUMNS:
                 column = _binary(column, dialect)
-            clauses += _nulls_last(column, order.ascending)
+            keys += _nulls_last_keys(column, order.ascending)
             continue
         table = {METRIC: db.latest_metrics, PARAM: db.params, TAG: db.tags}[identifier.type]
         alias = table.alias(f"order_{i}")
@@ -317,11 +330,53 @@ def run_order(
         if identifier.type == METRIC:
             # missing runs last, then NaN (greater than every number, as in MLflow), then values
             rank = sa.case((alias.c.value.is_(None), 2), (alias.c.is_nan == sa.true(), 1), else_=0)
-            clauses += [rank, alias.c.value.asc() if order.ascending else alias.c.value.desc()]
+            keys += [SortKey(rank, True), SortKey(alias.c.value, order.ascending)]
         else:
-            clauses += _nulls_last(_binary(alias.c.value, dialect), order.ascending)
-    clauses += [runs.c.start_time.desc(), runs.c.run_uuid.asc()]
-    return query.select_from(from_clause), clauses
+            keys += _nulls_last_keys(_binary(alias.c.value, dialect), order.ascending)
+    keys += [SortKey(runs.c.start_time, False), SortKey(runs.c.run_uuid, True)]
+    return query.select_from(from_clause), keys
+
+
+def run_order(
+    query: sa.Select, orders: Sequence[OrderBy], dialect: str
+) -> tuple[sa.Select, list[sa.ColumnElement]]:
+    """`run_sort_keys` as ORDER BY clauses."""
+    query, keys = run_sort_keys(query, orders, dialect)
+    return query, [key.clause() for key in keys]
+
+
+def _nulls_first_in_order(dialect: str, ascending: bool) -> bool:
+    # Where a NULL sorts by default: PostgreSQL takes NULL as larger than every value,
+    # SQLite and MySQL as smaller.
+    null_is_large = dialect == "postgresql"
+    return ascending != null_is_large
+
+
+def keyset_after(keys: Sequence[SortKey], last: Sequence[Any], dialect: str) -> sa.ColumnElement:
+    """Rows that sort after the row whose sort values are `last`: keyset paging, so a page
+    seeks to where the previous one ended instead of counting past every row before it. NULLs
+    are placed where the database's ORDER BY puts them."""
+    ors = []
+    equal_so_far: list[sa.ColumnElement] = []
+    for key, value in zip(keys, last, strict=True):
+        expr = key.expr
+        nulls_first = _nulls_first_in_order(dialect, key.ascending)
+        if value is None:
+            after = expr.is_not(None) if nulls_first else sa.false()
+            same = expr.is_(None)
+        else:
+            beyond = expr > value if key.ascending else expr < value
+            after = beyond if nulls_first else sa.or_(beyond, expr.is_(None))
+            same = expr == value
+        ors.append(sa.and_(*equal_so_far, after))
+        equal_so_far.append(same)
+    return sa.or_(*ors)
+
+
+def _nulls_last_keys(column: sa.ColumnElement, ascending: bool) -> list[SortKey]:
+    # Portable NULLS LAST: MySQL has no such clause, and defaults differ between databases.
+    rank = sa.case((column.is_(None), 1), else_=0)
+    return [SortKey(rank, True), SortKey(column, ascending)]
 
 
 def _binary(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
