@@ -228,3 +228,28 @@ def test_odd_column_names_become_valid_metric_keys():
     keys = flightlog.get_run(run.info.run_id).data.metrics
     assert "drift/price ___/score" in keys
     assert "drift/größe_/score" in keys  # \w keeps letters of any script
+
+
+def test_all_missing_column_and_array_inputs():
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"a": rng.normal(size=300), "gone": rng.normal(size=300)})
+    cur = pd.DataFrame({"a": rng.normal(size=300), "gone": np.full(300, np.nan)})
+    report = flightlog.drift(ref, cur)
+    gone = report.column("gone")
+    assert gone.score is None and not gone.drifted and gone.current_rows == 0
+    assert {q.column: q for q in report.quality}["gone"].missing_share == 1.0
+    assert "drift/gone/score" not in report.metrics()
+    assert '"score": null' in report.to_json()
+    arrays = flightlog.drift(ref.to_numpy(), cur.fillna(0).to_numpy())
+    assert [c.column for c in arrays.columns] == ["feature_0", "feature_1"]
+    assert arrays.column("feature_0").score == pytest.approx(
+        stats.ks_2samp(ref["a"], cur["a"]).pvalue
+    )
+
+
+def test_report_html_escapes_names_and_values():
+    ref = pd.DataFrame({"<script>alert(1)</script>": ["<b>x</b>", "y"] * 50})
+    cur = pd.DataFrame({"<script>alert(1)</script>": ["<img src=x onerror=alert(1)>", "y"] * 50})
+    page = flightlog.drift(ref, cur).to_html()
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
