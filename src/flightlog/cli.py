@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = (
     "flightlog.commands.check",
+    "flightlog.commands.db",
     "flightlog.commands.experiments",
     "flightlog.commands.models",
     "flightlog.commands.runs",
