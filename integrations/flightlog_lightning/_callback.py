@@ -42,6 +42,9 @@ class FlightlogCallback(RecorderHooks, *_bases):  # type: ignore[misc]
         registered_model_name: also register the logged model under this name.
         exclusive: do not log into a run you started yourself.
         silent: no warning when flightlog fails (training is never affected either way).
+        log_every_rank: in a multi-process fit, every rank also logs its epoch metrics as
+            `rank<N>/<name>` (default: the FLIGHTLOG_LOG_EVERY_RANK environment variable).
+            Either way the job is one run, with params and the model logged once, by rank 0.
     """
 
     def __init__(
@@ -62,5 +65,6 @@ class FlightlogCallback(RecorderHooks, *_bases):  # type: ignore[misc]
         registered_model_name: str | None = None,
         exclusive: bool = False,
         silent: bool = False,
+        log_every_rank: bool | None = None,
     ) -> None:
         RecorderHooks.__init__(self, LightningRecorder(options_from_arguments(locals())))

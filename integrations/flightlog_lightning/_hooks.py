@@ -78,6 +78,12 @@ class RecorderHooks:
     def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
         self._flightlog_recorder.failed(trainer, exception)
 
+    def on_save_checkpoint(self, trainer: Any, pl_module: Any, checkpoint: dict) -> None:
+        self._flightlog_recorder.save_checkpoint(checkpoint)  # the run id, for a resumed fit
+
+    def on_load_checkpoint(self, trainer: Any, pl_module: Any, checkpoint: dict) -> None:
+        self._flightlog_recorder.load_checkpoint(checkpoint)
+
 
 def _class_name(namespace: str) -> str:
     return "RecorderCallback_" + namespace.replace(".", "_")

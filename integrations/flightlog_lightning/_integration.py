@@ -31,6 +31,8 @@ EXTRA_OPTIONS = {
     "checkpoint_save_best_only": True,
     "checkpoint_save_weights_only": False,
     "checkpoint_save_freq": "epoch",
+    # Multi-process fits: every rank also logs `rank<N>/...` epoch metrics (None: env decides).
+    "log_every_rank": None,
 }
 
 _PATCHED_METHODS = ("fit", "validate", "test")
@@ -51,6 +53,11 @@ class LightningIntegration(AutologIntegration):
     def check_options(self, values: dict[str, Any]) -> None:
         from flightlog.exceptions import AutologConfigError
 
+        if values.get("log_every_rank") not in (None, True, False):
+            raise AutologConfigError(
+                "Autolog option 'log_every_rank' must be True, False or None, got "
+                f"{values['log_every_rank']!r}"
+            )
         for key in ("log_every_n_epoch", "log_every_n_step"):
             n = values[key]
             if n is None and key == "log_every_n_step":
@@ -130,6 +137,7 @@ class LightningIntegration(AutologIntegration):
             exclusive=config.exclusive,
             silent=config.silent,
             extra_tags=dict(config.extra_tags or {}),
+            log_every_rank=config.get("log_every_rank"),
         )
         return LightningRecorder(options, integration=self.name)
 

@@ -63,6 +63,7 @@ class FlightlogLogger(RecorderLoggerMarker, *_bases):  # type: ignore[misc]
         registered_model_name: str | None = None,
         exclusive: bool = False,
         silent: bool = False,
+        log_every_rank: bool | None = None,
     ) -> None:
         super().__init__()
         self._recorder = LightningRecorder(options_from_arguments(locals()))

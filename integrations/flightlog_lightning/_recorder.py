@@ -30,6 +30,7 @@ from typing import Any
 
 from flightlog_torch._tracking import RunTarget
 
+from flightlog_lightning import _distributed
 from flightlog_lightning._model_logging import BestEpochWeights, log_trained_model
 
 MODEL_SUMMARY_FILE = "model_summary.txt"
@@ -53,6 +54,9 @@ class RecorderOptions:
     experiment_name: str | None = None
     run_name: str | None = None
     tracking_uri: str | None = None
+    # Distributed fits: every rank also logs `rank<N>/...` epoch metrics (None: the
+    # FLIGHTLOG_LOG_EVERY_RANK environment variable decides).
+    log_every_rank: bool | None = None
 
     def check(self) -> None:
         """Refuse argument mistakes when the callback or logger is built, before training
@@ -163,6 +167,8 @@ class LightningRecorder:
         self._target: RunTarget | None = None
         # A logger keeps one run across fit/validate/test (and later fits resume it).
         self.sticky_run = False
+        self._rank = _distributed.RankState()
+        self._resume_run_id: str | None = None  # from the checkpoint a fit resumes from
         self._reset()
 
     def _reset(self) -> None:
@@ -188,20 +194,36 @@ class LightningRecorder:
         from flightlog.config import get_tracking_uri
 
         options = RecorderOptions(**vars(self.options))
+        inherited_uri = None
         if options.tracking_uri is None:
-            options.tracking_uri = get_tracking_uri()
+            inherited_uri = get_tracking_uri()  # the worker's default store is the parent's
         active = fluent.active_run()
         if options.run_id is None and active is not None and not options.exclusive:
             options.run_id = active.info.run_id  # the worker logs into the parent's run
-        return {"options": options, "integration": self.integration, "last_run_id": None}
+        return {
+            "options": options,
+            "integration": self.integration,
+            "last_run_id": None,
+            "inherited_uri": inherited_uri,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.options = state["options"]
         self.integration = state["integration"]
         self.last_run_id = state["last_run_id"]
+        inherited_uri = state.get("inherited_uri")
+        if inherited_uri is not None:
+            # The parent's store becomes this worker's current one (not a private client), so
+            # the run is the worker's active run and its own log_metric calls reach it.
+            from flightlog import config
+
+            if config.get_tracking_uri() != inherited_uri:
+                config.set_tracking_uri(inherited_uri)
         self._pending_hparams = {}
         self._target = None
         self.sticky_run = False
+        self._rank = _distributed.RankState()
+        self._resume_run_id = None
         self._reset()
 
     # --- fault isolation -------------------------------------------------------------------
@@ -233,6 +255,7 @@ class LightningRecorder:
             run_name=o.run_name,
             experiment_name=o.experiment_name,
             tracking_uri=o.tracking_uri,
+            log_every_rank=o.log_every_rank,
         )
         if not target.open():
             return False
@@ -272,20 +295,80 @@ class LightningRecorder:
     # --- fit -------------------------------------------------------------------------------
     def ensure_fit(self, trainer: Any, module: Any) -> None:
         """Begin recording a fit (idempotent; a companion attached late begins on any hook)."""
-        if self._stage == "fit" or not _is_zero(trainer):
+        if self._stage in ("fit", "rank"):
             return
         state = getattr(getattr(trainer, "state", None), "fn", None)
         if str(getattr(state, "value", state)) != "fit":
             return
-        self._reset()
-        self._stage = "fit"
-        self._safely("starting the run", self._begin_fit, trainer, module)
+        if _is_zero(trainer):
+            self._reset()
+            self._stage = "fit"
+            self._safely("starting the run", self._begin_fit, trainer, module)
+            self._share_run(trainer)
+        else:
+            self._share_run(trainer)
+            self._join_run()
+
+    # --- distributed fits (flightlog_lightning._distributed) -------------------------------
+    def _share_run(self, trainer: Any) -> None:
+        """Every rank, once per fit: rank 0's run id to all (a collective, so never skipped)."""
+        try:
+            _distributed.share_run(trainer, self._rank, self.run_id if self.active else None)
+        except Exception as exc:  # noqa: BLE001 - tracking must never stop training
+            from flightlog.autolog.reporting import report
+
+            report(self.integration, "sharing the run id", exc, silent=self.options.silent)
+
+    def _join_run(self) -> None:
+        """A rank other than 0: the job's run becomes its active run; with per-rank logging its
+        epoch metrics go there as `rank<N>/...` (never params or the model)."""
+        self._stage = "rank"
+
+        def join() -> None:
+            _distributed.join(self._rank)
+            if self._rank.run_id and _distributed.per_rank(self.options.log_every_rank):
+                target = RunTarget(
+                    self.integration,
+                    run_id=self._rank.run_id,
+                    tracking_uri=self.options.tracking_uri,
+                    log_every_rank=True,
+                )
+                if target.open():
+                    self._reset()
+                    self._stage = "fit"
+                    self._target = target
+
+        self._safely("joining the job's run", join)
+
+    def _leave_run(self) -> None:
+        try:
+            _distributed.leave(self._rank)
+        except Exception as exc:  # noqa: BLE001
+            from flightlog.autolog.reporting import report
+
+            report(self.integration, "leaving the job's run", exc, silent=self.options.silent)
+
+    # --- checkpoints: `fit(ckpt_path=...)` continues the run the checkpoint came from --------
+    def save_checkpoint(self, checkpoint: Any) -> None:
+        _distributed.save_run_id(checkpoint, self.run_id)
+
+    def load_checkpoint(self, checkpoint: Any) -> None:
+        self._resume_run_id = _distributed.saved_run_id(checkpoint)
 
     def _begin_fit(self, trainer: Any, module: Any) -> None:
+        from flightlog import fluent
         from flightlog_lightning import _params
 
-        if self._target is None and not self._open():
+        resumed, self._resume_run_id = self._resume_run_id, None
+        if self.options.run_id is not None or fluent.active_run() is not None:
+            resumed = None  # a run named by the user, or active, wins over the checkpoint's
+        if self._target is None and not self._open(resumed):
             self._stage = None
+            return
+        if resumed is not None and self._target.run_id == resumed:
+            # The run has its params from the first fit (max_epochs may differ now).
+            if self.options.log_models:
+                self._hook = module.register_forward_pre_hook(self._capture_forward_input)
             return
         params: dict[str, Any] = {}
         params.update(_params.hyperparameters(trainer, module))
@@ -390,7 +473,7 @@ class LightningRecorder:
         self._safely("logging epoch metrics", self._log_epoch, trainer, module, epoch)
 
     def _log_epoch(self, trainer: Any, module: Any, epoch: int) -> None:
-        if self.options.log_models and self.options.checkpoint:
+        if self.options.log_models and self.options.checkpoint and _is_zero(trainer):
             self._best.update(trainer, module, epoch)
         fresh = self._fresh(trainer.callback_metrics)
         if epoch % self.options.log_every_n_epoch:
@@ -416,9 +499,10 @@ class LightningRecorder:
     def fit_end(self, trainer: Any, module: Any) -> None:
         self.flush_epoch(trainer, module)
         self._remove_hook()
-        if self.active and self._stage == "fit":
+        if self.active and self._stage == "fit" and _is_zero(trainer):
             self._safely("logging the training results", self._finish_fit, trainer, module)
         self._end("FINISHED")
+        self._leave_run()
 
     def _finish_fit(self, trainer: Any, module: Any) -> None:
         from flightlog_lightning import _params
@@ -435,11 +519,11 @@ class LightningRecorder:
 
     def failed(self, trainer: Any, exception: BaseException) -> None:
         self._remove_hook()
-        if self._stage is None:
-            return
-        if self.active:
-            self.flush_epoch(trainer, getattr(trainer, "lightning_module", None))
-        self._end("KILLED" if isinstance(exception, KeyboardInterrupt) else "FAILED")
+        if self._stage is not None:
+            if self.active:
+                self.flush_epoch(trainer, getattr(trainer, "lightning_module", None))
+            self._end("KILLED" if isinstance(exception, KeyboardInterrupt) else "FAILED")
+        self._leave_run()
 
     def finalize(self, status: str) -> None:
         """The logger's finalize: end the run if a hook has not already."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 SOURCE_TYPE_LOCAL = "LOCAL"
 
 
+@functools.lru_cache(maxsize=1)
 def current_user() -> str:
+    # Cached: getpass may read the passwd database, and a sweep creates thousands of runs.
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in some containers

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flightlog.entities import (
     DatasetInput,
@@ -29,6 +30,17 @@ from flightlog.entities import (
     ViewType,
 )
 from flightlog.history import MetricArrays
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run for `create_runs`."""
+
+    user_id: str
+    start_time: int
+    tags: Sequence[RunTag] = ()
+    run_name: str | None = None
+    run_id: str | None = None
 
 
 class AbstractStore(ABC):
@@ -88,6 +100,16 @@ class AbstractStore(ABC):
         idempotent: when a run with that id exists already, that run is returned unchanged (a
         retried request whose answer was lost, or N processes deriving the same sweep parent
         id); one in another experiment is an InvalidParameterError."""
+
+    def create_runs(self, experiment_id: str, specs: Sequence[RunSpec]) -> list[Run]:
+        """Several new runs at once, in `specs` order; stores with a bulk path (one transaction)
+        override this loop."""
+        return [
+            self.create_run(
+                experiment_id, s.user_id, s.start_time, s.tags, s.run_name, run_id=s.run_id
+            )
+            for s in specs
+        ]
 
     @abstractmethod
     def get_run(self, run_id: str) -> Run: ...

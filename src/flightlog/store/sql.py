@@ -80,7 +80,7 @@ from flightlog.exceptions import (
 from flightlog.history import MetricArrays
 from flightlog.store import dbschema as db
 from flightlog.store import migrations, sql_search
-from flightlog.store.base import AbstractStore, check_client_run_id
+from flightlog.store.base import AbstractStore, RunSpec, check_client_run_id
 from flightlog.store.run_names import generate_run_name
 from flightlog.store.search import EXPERIMENTS, RUNS, parse_filter, parse_order_by_list
 from flightlog.store.sql_registry import SqlRegistryMixin
@@ -1043,6 +1043,56 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         return self._insert_run(
             experiment_id, user_id, start_time, tags, run_name, uuid.uuid4().hex
         )
+
+    def create_runs(self, experiment_id: str, specs: Sequence[RunSpec]) -> list[Run]:
+        """Many runs in one transaction: a sweep opening its trials pays one commit, not one
+        per run. Specs with a caller-chosen run_id take the idempotent path one by one."""
+        if any(spec.run_id is not None for spec in specs):
+            return super().create_runs(experiment_id, specs)
+        if not specs:
+            return []
+        with self._write() as conn:
+            experiment = self._active_experiment_row(conn, experiment_id, "create runs in")
+            location = (experiment.artifact_location or "").rstrip("/")
+            made: list[tuple[RunInfo, dict[str, str]]] = []
+            for spec in specs:
+                tag_values = _tag_values(spec.tags)
+                run_name = _resolve_run_name(spec.run_name, tag_values)
+                tag_values[RUN_NAME_TAG] = run_name
+                run_id = uuid.uuid4().hex
+                start = _now_ms() if spec.start_time is None else int(spec.start_time)
+                info = RunInfo(
+                    run_id=run_id,
+                    experiment_id=str(experiment.experiment_id),
+                    run_name=run_name,
+                    user_id=spec.user_id or "",
+                    status=RunStatus.RUNNING,
+                    start_time=start,
+                    end_time=None,
+                    artifact_uri=f"{location}/{run_id}/artifacts",
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                )
+                made.append((info, tag_values))
+            conn.execute(
+                db.runs.insert(),
+                [
+                    {
+                        "run_uuid": info.run_id,
+                        "name": info.run_name,
+                        "experiment_id": experiment.experiment_id,
+                        "user_id": info.user_id,
+                        "status": info.status,
+                        "start_time": info.start_time,
+                        "end_time": None,
+                        "lifecycle_stage": info.lifecycle_stage,
+                        "artifact_uri": info.artifact_uri,
+                    }
+                    for info, _ in made
+                ],
+            )
+            rows = [(info.run_id, k, v) for info, tags in made for k, v in tags.items()]
+            self._sql.executemany(conn, self._sql.upsert_tags, rows)
+        return [Run(info, RunData.build([], {}, tags)) for info, tags in made]
 
     def _existing_run(self, run_id: str, experiment_id: str) -> Run | None:
         try:
