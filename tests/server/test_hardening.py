@@ -514,3 +514,24 @@ def test_long_artifact_names_on_ui_routes_are_not_500(server):
                     "INVALID_PARAMETER_VALUE",
                     "RESOURCE_DOES_NOT_EXIST",
                 )
+
+
+def test_error_messages_redact_uri_passwords(server):
+    secret = "PASSWORD-not-for-logs"
+    response = requests.get(
+        f"{server.url}{API}/experiments/get-by-name",
+        params={"experiment_name": f"postgresql://admin:{secret}@db.internal:5432/prod"},
+        timeout=30,
+    )
+    assert error_of(response) == (404, "RESOURCE_DOES_NOT_EXIST")
+    message = response.json()["message"]
+    assert secret not in message
+    assert "postgresql://admin:***@db.internal:5432/prod" in message
+
+
+def test_redaction_rules():
+    from flightlog.server.errors import redact_uri_passwords as redact
+
+    assert redact("see http://u:p@h/x and s3://b/k@v") == "see http://u:***@h/x and s3://b/k@v"
+    assert redact("mysql+pymysql://root:@127.0.0.1/db") == "mysql+pymysql://root:***@127.0.0.1/db"
+    assert redact("no uri here, a@b") == "no uri here, a@b"
