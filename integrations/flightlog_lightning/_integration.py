@@ -139,7 +139,9 @@ class LightningIntegration(AutologIntegration):
             extra_tags=dict(config.extra_tags or {}),
             log_every_rank=config.get("log_every_rank"),
         )
-        return LightningRecorder(options, integration=self.name)
+        recorder = LightningRecorder(options, integration=self.name)
+        recorder.mlflow_checkpoints = bool(config.checkpoint)  # MLflow's checkpoint artifacts
+        return recorder
 
 
 class _AutologRecorder:

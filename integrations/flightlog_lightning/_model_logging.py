@@ -128,3 +128,54 @@ def _save(target: Any, module: Any, example: Any, options: Any) -> None:
         registered_model_name=options.registered_model_name,
         run_id=target.run_id,
     )
+
+
+# MLflow's checkpoint artifacts (mlflow.pytorch.autolog(checkpoint=True), its defaults: monitor
+# val_loss, mode min, best only): the names its download_checkpoint helpers look for.
+CHECKPOINT_DIR = "checkpoints"
+LATEST_CHECKPOINT_FILE = "latest_checkpoint.pth"
+LATEST_CHECKPOINT_METRICS_FILE = "latest_checkpoint_metrics.json"
+LATEST_CHECKPOINT_TAG = "mlflow.latest_checkpoint_artifact"
+CHECKPOINT_MONITOR = "val_loss"
+
+
+class LatestCheckpoint:
+    """Under autolog, each epoch whose `val_loss` is the lowest so far replaces the run's
+    `checkpoints/latest_checkpoint.pth` (the Trainer's full checkpoint: weights, optimizer and
+    loop state, what `Trainer.fit(ckpt_path=...)` resumes from) and
+    `checkpoints/latest_checkpoint_metrics.json` (the epoch's metrics, `epoch`,
+    `global_step`), as MLflow's autolog does. Epochs without a `val_loss` save nothing."""
+
+    def __init__(self) -> None:
+        self.best: float | None = None
+
+    def update(self, target: Any, trainer: Any, epoch: int) -> None:
+        import json
+        import math
+        import tempfile
+
+        value = trainer.callback_metrics.get(CHECKPOINT_MONITOR)
+        if value is None:
+            return
+        value = float(value)
+        if math.isnan(value) or (self.best is not None and value >= self.best):
+            return
+        self.best = value
+        # The Trainer's own checkpoint content, written by its strategy without the barrier
+        # Trainer.save_checkpoint has (this runs on rank zero only).
+        content = trainer._checkpoint_connector.dump_checkpoint(False)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, LATEST_CHECKPOINT_FILE)
+            trainer.strategy.save_checkpoint(content, path)
+            target.client.log_artifact(target.run_id, path, CHECKPOINT_DIR)
+        metrics = {}
+        for key, metric in trainer.callback_metrics.items():
+            try:
+                metrics[key] = float(metric)
+            except (TypeError, ValueError):
+                continue
+        metrics.update(epoch=epoch, global_step=int(trainer.global_step))
+        target.log_text(
+            json.dumps(metrics, indent=2), f"{CHECKPOINT_DIR}/{LATEST_CHECKPOINT_METRICS_FILE}"
+        )
+        target.set_tags({LATEST_CHECKPOINT_TAG: f"{CHECKPOINT_DIR}/{LATEST_CHECKPOINT_FILE}"})

@@ -186,3 +186,27 @@ def learning_rates(trainer: Any) -> dict[str, float]:
                 continue
             out[base if len(groups) == 1 else f"{base}/pg{g + 1}"] = value
     return out
+
+
+def mlflow_names(trainer: Any) -> dict[str, Any]:
+    """The params `mlflow.pytorch.autolog()` logs for a Lightning fit, under its names, so a
+    search written for MLflow (`params.lr = '0.05'`) finds the run: `epochs` (max_epochs),
+    `optimizer_name` and every default of the first optimizer as it stands (`lr`, `betas`,
+    `eps`, `weight_decay`, `amsgrad`, `foreach`, ...), and the first EarlyStopping's `monitor`,
+    `mode`, `patience`, `min_delta` (as Lightning holds it: negated for mode="min") and
+    `stopped_epoch` (0 when training starts). flightlog's own names (`optimizer_lr`,
+    `max_epochs`, `early_stopping_*`) say more (every optimizer, param groups) and stay too."""
+    out: dict[str, Any] = {"epochs": getattr(trainer, "max_epochs", None)}
+    found = getattr(trainer, "optimizers", None) or []
+    if found:
+        optimizer = found[0]
+        inner = getattr(optimizer, "_optimizer", None)  # a LightningOptimizer wrapper
+        out["optimizer_name"] = type(inner if inner is not None else optimizer).__name__
+        out.update(getattr(optimizer, "defaults", None) or {})
+    stoppers = early_stopping_callbacks(trainer)
+    if stoppers:
+        for name in ("monitor", "mode", "patience", "min_delta", "stopped_epoch"):
+            if hasattr(stoppers[0], name):
+                value = getattr(stoppers[0], name)
+                out[name] = float(value) if name == "min_delta" else value
+    return out

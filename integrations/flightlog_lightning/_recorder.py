@@ -31,7 +31,11 @@ from typing import Any
 from flightlog_torch._tracking import RunTarget
 
 from flightlog_lightning import _distributed
-from flightlog_lightning._model_logging import BestEpochWeights, log_trained_model
+from flightlog_lightning._model_logging import (
+    BestEpochWeights,
+    LatestCheckpoint,
+    log_trained_model,
+)
 
 MODEL_SUMMARY_FILE = "model_summary.txt"
 _EXAMPLE_ROWS = 5
@@ -163,6 +167,8 @@ class LightningRecorder:
         self.options = options
         self.integration = integration
         self.last_run_id: str | None = None
+        # MLflow's checkpoints/latest_checkpoint* artifacts: autolog's recorders only.
+        self.mlflow_checkpoints = False
         self._pending_hparams: dict[str, Any] = {}
         self._target: RunTarget | None = None
         # A logger keeps one run across fit/validate/test (and later fits resume it).
@@ -186,6 +192,7 @@ class LightningRecorder:
         self._example: Any = None
         self._hook: Any = None
         self._best = BestEpochWeights()
+        self._latest_checkpoint = LatestCheckpoint()
         self._last_step_logged = -1
 
     # --- pickling (ddp_spawn sends callbacks to the worker processes) ----------------------
@@ -377,6 +384,10 @@ class LightningRecorder:
         params.update(_params.schedulers(trainer))
         params.update(_params.trainer_settings(trainer))
         params.update(_params.early_stopping(trainer))
+        # MLflow's names too (`lr`, `betas`, `epochs`, ...), unless a hyperparameter of the
+        # user's already has the name: theirs wins.
+        for key, value in _params.mlflow_names(trainer).items():
+            params.setdefault(key, value)
         self._target.log_params(params)
         self._pending_hparams.clear()
         if self.options.log_model_summary:
@@ -475,6 +486,15 @@ class LightningRecorder:
     def _log_epoch(self, trainer: Any, module: Any, epoch: int) -> None:
         if self.options.log_models and self.options.checkpoint and _is_zero(trainer):
             self._best.update(trainer, module, epoch)
+        # Set by autolog (checkpoint=True); a recorder unpickled in a spawned worker has none.
+        if getattr(self, "mlflow_checkpoints", False) and _is_zero(trainer):
+            self._safely(
+                "logging the latest checkpoint",
+                self._latest_checkpoint.update,
+                self._target,
+                trainer,
+                epoch,
+            )
         fresh = self._fresh(trainer.callback_metrics)
         if epoch % self.options.log_every_n_epoch:
             return
