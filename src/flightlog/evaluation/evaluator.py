@@ -143,7 +143,13 @@ def compute(
                 pos_label is not None or len(labels) <= _MAX_ROC_PR_CLASSES
             ):
                 files["roc_curve_plot"] = plots.roc_curve(
-                    plots_folder, y, y_proba, labels, pos_label, w
+                    plots_folder,
+                    y,
+                    y_proba,
+                    labels,
+                    pos_label,
+                    w,
+                    values.get("roc_auc") if pos_label is not None else None,
                 )
                 files["precision_recall_curve_plot"] = plots.precision_recall_curve(
                     plots_folder, y, y_proba, labels, pos_label, w

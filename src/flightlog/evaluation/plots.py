@@ -83,13 +83,22 @@ def _one_vs_rest(y: Any, y_proba: Any, labels: Any, pos_label: Any):
     return [(str(label), (y == label).astype(int), proba[:, i]) for i, label in enumerate(labels)]
 
 
-def roc_curve(folder: str, y: Any, y_proba: Any, labels: Any, pos_label: Any, w: Any = None) -> str:
+def roc_curve(
+    folder: str,
+    y: Any,
+    y_proba: Any,
+    labels: Any,
+    pos_label: Any,
+    w: Any = None,
+    auc_value: float | None = None,
+) -> str:
+    """`auc_value`: the binary ROC AUC already computed for the metrics (not computed again)."""
     from sklearn import metrics as skm
 
     fig, ax = _figure()
     for name, yb, score in _one_vs_rest(y, y_proba, labels, pos_label):
         fpr, tpr, _ = skm.roc_curve(yb, score, sample_weight=w)
-        auc = skm.roc_auc_score(yb, score, sample_weight=w)
+        auc = auc_value if auc_value is not None else skm.roc_auc_score(yb, score, sample_weight=w)
         fx, fy = _thin(fpr, tpr)
         ax.plot(fx, fy, drawstyle="steps-post", linewidth=1, label=f"label={name}, AUC={auc:.3f}")
     ax.plot([0, 1], [0, 1], color="gray", alpha=0.3, linestyle="dashed")
@@ -103,12 +112,14 @@ def roc_curve(folder: str, y: Any, y_proba: Any, labels: Any, pos_label: Any, w:
 def precision_recall_curve(
     folder: str, y: Any, y_proba: Any, labels: Any, pos_label: Any, w: Any = None
 ) -> str:
+    import numpy as np
     from sklearn import metrics as skm
 
     fig, ax = _figure()
     for name, yb, score in _one_vs_rest(y, y_proba, labels, pos_label):
         precision, recall, _ = skm.precision_recall_curve(yb, score, sample_weight=w)
-        ap = skm.average_precision_score(yb, score, sample_weight=w)
+        # Average precision from the same curve (scikit-learn's own definition), one pass less.
+        ap = -float(np.sum(np.diff(recall) * precision[:-1]))
         rx, ry = _thin(recall, precision)
         ax.plot(rx, ry, drawstyle="steps-post", linewidth=1, label=f"label={name}, AP={ap:.3f}")
     ax.plot([0, 1], [1, 0], color="gray", alpha=0.3, linestyle="dashed")
