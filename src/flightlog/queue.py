@@ -99,6 +99,7 @@ _REPLAY_FIRST_DELAY = 0.5
 _REPLAY_MAX_DELAY = 30.0
 # A local store (SQLite on a full disk) is cheap to try again: it is probed more often.
 _REPLAY_MAX_DELAY_LOCAL = 2.0
+_SPOOL_RETRY_S = 1.0  # after the spool's disk refused a write
 
 
 def _env_float(name: str, default: float) -> float:
@@ -302,6 +303,9 @@ class LoggingQueue:
         self._lost_runs: set[str] = set()
         self._lost_ends: set[str] = set()  # runs whose final status was lost: left RUNNING
         self._spool_error: str | None = None
+        # After the spool's disk refused a write, it is tried again only after this moment
+        # (monotonic): rewriting everything held for every new batch would stall the pipeline.
+        self._spool_retry_at = 0.0
         # Per caller thread: whether its last flush ran out of time (end_run then does not
         # wait a second full timeout for the run's status).
         self._tls = threading.local()
@@ -979,9 +983,12 @@ class LoggingQueue:
         return self._owner
 
     def _journal(self, records: list[Record]) -> None:
+        if time.monotonic() < self._spool_retry_at:
+            return  # its disk refused a write a moment ago: these go unjournaled
         try:
             self._get_owner().journal_append(records)
         except OSError as exc:
+            self._spool_retry_at = time.monotonic() + _SPOOL_RETRY_S
             self._spool_error = str(exc)
             self._warn_once("journal", "OSError", f"flightlog: cannot write the journal: {exc}")
             return
@@ -1002,6 +1009,11 @@ class LoggingQueue:
         in memory (see _hold), and the store counts as down all the same, so later batches do
         not each pay a full retry cycle."""
         key = (store, run_id)
+        if time.monotonic() < self._spool_retry_at:
+            self._hold(lane, store, run_id, records, None)  # behind what is held already
+            if action is not None:
+                action.done = True
+            return False
         with self._held_lock:
             earlier = self._held.pop(key, None)
             if earlier:
@@ -1020,10 +1032,12 @@ class LoggingQueue:
         try:
             self._get_owner().spool_append(records, on_durable=durable)
         except OSError as exc:
+            self._spool_retry_at = time.monotonic() + _SPOOL_RETRY_S
             self._hold(lane, store, run_id, records, exc)
             if action is not None:
                 action.done = True
             return False
+        self._spool_retry_at = 0.0
         self._schedule_replay(lane)
         if earlier and lane.remote:
             self._ack([r.seq for r in earlier])
@@ -1041,7 +1055,7 @@ class LoggingQueue:
             lane.next_replay = now + lane.replay_delay
 
     def _hold(
-        self, lane: _Lane, store: Any, run_id: str, records: list[Record], exc: OSError
+        self, lane: _Lane, store: Any, run_id: str, records: list[Record], exc: OSError | None
     ) -> None:
         """Neither the store nor the spool took these records: keep them in memory (oldest
         first, up to FLIGHTLOG_QUEUE_SIZE entities in all), say so loudly, and count what does
@@ -1049,7 +1063,9 @@ class LoggingQueue:
         from flightlog.spool import spool_root
 
         key = (store, run_id)
-        self._spool_error = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        if exc is not None:
+            where = f": {exc.filename}" if exc.filename else ""
+            self._spool_error = f"{exc.strerror or exc}{where}"
         self._spooled.setdefault(key, records[0].uri if records else None)
         self._down.add(store)
         kept: list[Record] = []
@@ -1198,10 +1214,12 @@ class LoggingQueue:
             try:
                 self._get_owner().spool_append(records)
             except OSError:
+                self._spool_retry_at = time.monotonic() + _SPOOL_RETRY_S
                 with self._held_lock:
                     self._held[key] = records + self._held.get(key, [])
                     self._held_count += n
                 return  # still unwritable: no use trying the others now
+            self._spool_retry_at = 0.0
             lane.spooled += n
             if lane.remote:
                 self._ack([r.seq for r in records])
