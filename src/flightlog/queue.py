@@ -33,6 +33,11 @@ Guarantees:
   store goes there directly. The spool is replayed in order as soon as the backend answers again
   (tried with backoff, up to 30 s apart); `flightlog sync` replays spools of processes that ended
   before that;
+- a batch neither the store nor the spool takes (the spool's disk is full too) is held in memory,
+  in order, up to FLIGHTLOG_QUEUE_SIZE items, and offered to both again; beyond that, and what is
+  still held at exit, is counted as `lost` and reported as an error naming the runs;
+- journaled and spooled batches carry a batch id (stores with ``accepts_batch_id`` skip one they
+  have seen), so a replay after a SIGKILL stores nothing twice;
 - other store errors at write time are logged once per run and kind, and counted as failed;
 - after fork() the child starts with an empty queue and no threads: the parent alone writes
   what it had queued;
