@@ -86,6 +86,7 @@ class BoosterTrainingHandler(TrainingHandler):
         if not bound:
             return
         call.state["dtrain"] = bound.get("dtrain")
+        call.state["evals"] = list(bound.get("evals") or ())
         call.state["early_stopping"] = bound.get("early_stopping_rounds") is not None or bool(
             early_stopping_params(bound.get("callbacks"))
         )
@@ -102,6 +103,11 @@ class BoosterTrainingHandler(TrainingHandler):
         if call.config.log_datasets:
             with call.guard("logging the training dataset"):
                 _log_dmatrix_dataset(call, dtrain)
+            with call.guard("logging the eval datasets"):
+                # Each eval set too, named as in `evals` (MLflow logs them with context "eval").
+                for dmatrix, name in call.state.get("evals") or ():
+                    if dmatrix is not dtrain:
+                        _log_dmatrix_dataset(call, dmatrix, name=str(name), context="eval")
         if call.config.log_models:
             with call.guard("logging the model"):
                 example = _dmatrix_head(dtrain)
@@ -130,7 +136,9 @@ class EstimatorFitHandler(TrainingHandler):
         estimator = call.instance
         booster = estimator.get_booster()
         with call.guard("logging XGBoost's default params"):
-            call.log(params=resolved_defaults(booster, call.state["unset"]))
+            # get_params() said "None" (as MLflow logs it); what XGBoost used goes beside it.
+            resolved = resolved_defaults(booster, call.state["unset"])
+            call.log(params={f"resolved_{k}": v for k, v in resolved.items() if v != "None"})
         with call.guard("logging early stopping results"):
             if estimator.early_stopping_rounds is not None or early_stopping_params(
                 estimator.callbacks
@@ -308,7 +316,9 @@ def _dmatrix_head(dmatrix: Any, rows: int = _EXAMPLE_ROWS) -> Any:
     return frame
 
 
-def _log_dmatrix_dataset(call: AutologCall, dmatrix: Any) -> None:
+def _log_dmatrix_dataset(
+    call: AutologCall, dmatrix: Any, name: str = "dtrain", context: str = "train"
+) -> None:
     from flightlog.autolog.datasets import dataset_input
 
     if dmatrix is None or not hasattr(dmatrix, "get_data"):
@@ -319,7 +329,7 @@ def _log_dmatrix_dataset(call: AutologCall, dmatrix: Any) -> None:
         return
     label = dmatrix.get_label()
     found = dataset_input(
-        dmatrix.get_data(), label if len(label) else None, name="dtrain", context="train"
+        dmatrix.get_data(), label if len(label) else None, name=name, context=context
     )
     if found is not None:
         from flightlog.autolog.runs import client

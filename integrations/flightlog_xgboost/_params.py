@@ -18,7 +18,6 @@ _NOT_SETTINGS = {
     "evals_result",
     "xgb_model",
     "callbacks",
-    "custom_metric",
     "feval",
 }
 
@@ -75,12 +74,15 @@ def early_stopping_params(callbacks: Iterable[Any] | None) -> dict[str, str]:
 
 
 def estimator_params(estimator: Any) -> tuple[dict[str, str], list[str]]:
-    """An XGBModel's params the user set, and the names left at None (resolved after training)."""
+    """An XGBModel's params as MLflow logs them: every `get_params()` entry, one left at None
+    as "None" (so `params.base_score = 'None'` finds the run in both); and the names left at
+    None, whose values XGBoost resolves in training (logged after fit as `resolved_<name>`)."""
     chosen: dict[str, str] = {}
     unset: list[str] = []
-    for name, value in estimator.get_params(deep=False).items():
+    for name, value in estimator.get_params(deep=True).items():
         if value is None:
             unset.append(name)
+            chosen[name] = "None"
         elif name == "callbacks":
             chosen[name] = as_param_value([type(cb).__name__ for cb in value])
         else:
@@ -93,7 +95,7 @@ def resolved_defaults(booster: Any, names: Iterable[str]) -> dict[str, str]:
     """The values XGBoost actually used for params the user left at None.
 
     XGBoost fills them in C++; the trained booster's JSON config is the only place they show.
-    Names the config does not know stay "None", as MLflow records them.
+    Names the config does not know come back "None".
     """
     config = json.loads(booster.save_config())
     learner = config.get("learner", {})

@@ -37,11 +37,14 @@ def test_classifier_fit_logs_one_run_with_xgboost_records(
     params = run.data.params
     assert params["n_estimators"] == "12"
     assert params["max_depth"] == "3"
-    # Defaults the user did not set are recorded with the values XGBoost used.
-    assert params["learning_rate"] == "0.3"
-    assert params["reg_lambda"] == "1"
-    assert params["eval_metric"] == "logloss"
+    # Defaults the user did not set: "None" as get_params() says (MLflow's value, so
+    # `params.base_score = 'None'` finds the run in both), and the value XGBoost used beside it.
+    assert params["learning_rate"] == "None" and params["resolved_learning_rate"] == "0.3"
+    assert params["reg_lambda"] == "None" and params["resolved_reg_lambda"] == "1"
+    assert params["base_score"] == "None" and float(params["resolved_base_score"]) > 0
+    assert params["eval_metric"] == "None" and params["resolved_eval_metric"] == "logloss"
     assert params["objective"] == "binary:logistic"
+    assert set(model.get_params()) <= set(params)
 
 
 def test_loaded_classifier_predicts_identically(binary_data, all_runs):

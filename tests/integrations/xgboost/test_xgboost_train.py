@@ -258,3 +258,29 @@ def test_callback_takes_the_run_itself_and_refuses_bad_arguments_before_training
         flightlog.xgboost.FlightlogCallback(42)
     with pytest.raises(InvalidParameterError, match="on_fault must be"):
         flightlog.xgboost.FlightlogCallback(on_fault="print")
+
+
+def test_train_logs_mlflows_argument_params_and_the_eval_sets_as_inputs(dmatrices, all_runs):
+    dtrain, dval = dmatrices
+    flightlog.xgboost.autolog(log_models=False, importance_types=[])
+    xgb.train(PARAMS, dtrain, 4, evals=[(dtrain, "train"), (dval, "val")], verbose_eval=False)
+    (run,) = all_runs()
+    params = run.data.params
+    assert params["num_boost_round"] == "4"
+    assert params["maximize"] == "None" and params["verbose_eval"] == "False"
+    assert params["custom_metric"] == "None" and params["early_stopping_rounds"] == "None"
+    inputs = {
+        (d.dataset.name, next(t.value for t in _tags(d) if t.key == "mlflow.data.context"))
+        for d in run.inputs.dataset_inputs
+    }
+    assert inputs == {("dtrain", "train"), ("val", "eval")}
+
+
+def _tags(dataset_input):
+    """InputTag objects (MLflow's shape) or a dict of tags (an older flightlog)."""
+    tags = dataset_input.tags
+    if isinstance(tags, dict):
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(key=k, value=v) for k, v in tags.items()]
+    return tags
