@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fault_helpers import env_for, fill, finish, points, read_json_line, run_status, start, tell
 
-from flightlog.entities import Metric
+from flightlog.entities import Metric, RunTag
 from flightlog.exceptions import InvalidParameterError, StoreUnavailableError
 from flightlog.rest_client import RestClient
 from flightlog.server.process import ServerProcess
@@ -124,3 +124,25 @@ def test_a_4xx_stays_a_refusal(answering_server):
     with pytest.raises(InvalidParameterError, match="bad key"):
         store.log_batch("0" * 32, [Metric("m", 1.0, 1, 0)])
     assert handler.seen == 1
+
+
+def test_the_batch_id_header_is_checked_and_honoured_by_the_server(tmp_path):
+    import requests
+
+    with ServerProcess.flightlog(tmp_path / "server") as server:
+        store = RestStore(server.url)
+        run_id = store.create_run("0", "tester", 0, [], None).info.run_id
+        url = server.url + "/api/2.0/mlflow/runs/log-batch"
+        body = {"run_id": run_id, "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": 1}]}
+        bad = requests.post(url, json=body, headers={"X-Flightlog-Batch-Id": "x" * 65}, timeout=30)
+        assert bad.status_code == 400, bad.text
+        assert bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        body["tags"] = [{"key": "phase", "value": "a"}]
+        for _ in range(2):
+            ok = requests.post(url, json=body, headers={"X-Flightlog-Batch-Id": "b-1"}, timeout=30)
+            assert ok.status_code == 200, ok.text
+        store.log_batch(run_id, tags=[RunTag("phase", "b")], batch_id="b-2")
+        again = requests.post(url, json=body, headers={"X-Flightlog-Batch-Id": "b-1"}, timeout=30)
+        assert again.status_code == 200
+        assert store.get_run(run_id).data.tags["phase"] == "b"  # the re-sent batch was skipped
+        assert [m.step for m in store.get_metric_history(run_id, "m")] == [1]
