@@ -89,6 +89,8 @@ class FitHandler(TrainingHandler):
         if config.log_datasets and X is not None:
             with call.guard("logging the training dataset"):
                 dataset = _models.log_dataset(call.run_id, X, y)
+        with call.guard("logging estimator.html"):
+            log_estimator_html(call.run_id, estimator)
         if config.log_models:
             example = call.state.get("input_example")
             outputs = outcome.prediction_head if outcome is not None else None
@@ -115,6 +117,25 @@ class FitHandler(TrainingHandler):
         if config.log_post_training_metrics:
             with call.guard("registering the model for post-training metrics"):
                 self.integration.post_training.register_model(estimator, call.run_id)
+
+
+ESTIMATOR_HTML = "estimator.html"
+
+
+def log_estimator_html(run_id: str, estimator: Any) -> None:
+    """`estimator.html`: scikit-learn's diagram of the estimator (a pipeline's steps, a search's
+    estimator), the artifact MLflow's autolog logs, as a standalone page."""
+    from sklearn.utils import estimator_html_repr
+
+    from flightlog.autolog import runs
+
+    # The charset line keeps the diagram's toggle arrows (non-ASCII) readable.
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"/>'
+        f"<title>{type(estimator).__name__}</title></head>\n"
+        f"<body>\n{estimator_html_repr(estimator)}\n</body>\n</html>\n"
+    )
+    runs.client().log_text(run_id, page, ESTIMATOR_HTML)
 
 
 def estimator_tags(estimator: Any) -> dict[str, str]:

@@ -75,6 +75,7 @@ def test_logistic_regression(autolog, finished_runs, artifacts, binary_data):
     assert profile["features_shape"] == [180, 6] and profile["targets_shape"] == [180]
 
     assert artifacts(run.info.run_id) == [
+        "estimator.html",
         "model",
         "training_confusion_matrix.png",
         "training_precision_recall_curve.png",
@@ -176,6 +177,26 @@ def test_pipeline_is_one_run_with_its_steps_params(autolog, finished_runs, binar
     assert run.data.metrics["training_score"] == pytest.approx(pipeline.score(X, y))
     loaded = flightlog.sklearn.load_model(f"runs:/{run.info.run_id}/model")
     np.testing.assert_array_equal(loaded.predict(X_test), pipeline.predict(X_test))
+
+
+def test_estimator_html_shows_the_pipeline(autolog, finished_runs, binary_data, tmp_path):
+    """MLflow's `estimator.html`: scikit-learn's diagram, a page of its own."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _, y, _ = binary_data
+    autolog()
+    make_pipeline(StandardScaler(), LogisticRegression(C=2.0)).fit(X, y)
+    (run,) = finished_runs()
+    path = flightlog.TrackingClient().download_artifacts(
+        run.info.run_id, "estimator.html", str(tmp_path)
+    )
+    with open(path, encoding="utf-8") as f:
+        page = f.read()
+    assert page.startswith("<!DOCTYPE html>") and 'charset="UTF-8"' in page
+    for step in ("StandardScaler", "LogisticRegression", "Pipeline"):
+        assert step in page
 
 
 def test_a_scaler_alone_is_not_a_run(autolog, finished_runs, binary_data):
