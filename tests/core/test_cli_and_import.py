@@ -70,3 +70,19 @@ def test_import_flightlog_loads_no_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_runs_list_without_an_experiment_shows_every_experiment_and_says_so():
+    flightlog.set_experiment("elsewhere")
+    with flightlog.start_run(run_name="not-in-default") as run:
+        pass
+    listed = run_cli("runs", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert run.info.run_id in listed.stdout and "EXPERIMENT" in listed.stdout
+    assert "elsewhere" in listed.stdout
+    assert "every active experiment" in listed.stderr and "--experiment-id" in listed.stderr
+    only_default = run_cli("runs", "list", "--experiment-id", "0")
+    assert run.info.run_id not in only_default.stdout
+    assert "No runs in experiment 0" in only_default.stderr
+    picked = run_cli("runs", "list", "--experiment-id", run.info.experiment_id, "--json")
+    assert [r["info"]["run_id"] for r in json.loads(picked.stdout)] == [run.info.run_id]
