@@ -9,6 +9,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _look import how_to_look  # noqa: E402
 
 import flightlog  # noqa: E402
 
@@ -65,4 +66,4 @@ print("  files:        " + ", ".join(f.path for f in client.list_artifacts(run.i
 loaded = flightlog.keras.load_model(f"runs:/{run.info.run_id}/model")
 assert np.array_equal(loaded.predict(X_val, verbose=0), model.predict(X_val, verbose=0))
 print(f"  the logged model loads back from runs:/{run.info.run_id}/model and predicts the same")
-print("Look at it:    flightlog runs show", run.info.run_id)
+how_to_look(run.info.run_id)

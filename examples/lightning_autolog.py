@@ -4,6 +4,8 @@ learning rate, the model summary and the trained model with its signature. A sma
 on synthetic data, 5 epochs on the CPU in seconds. Stored in the embedded store
 (./flightlog-runs). Run: python examples/lightning_autolog.py"""
 
+from _look import how_to_look
+
 import flightlog
 
 flightlog.set_experiment("lightning-autolog")
@@ -92,4 +94,4 @@ with torch.no_grad():
     assert torch.allclose(loaded(X[:100]), model(X[:100]))
 predictions = flightlog.pyfunc.load_model(f"runs:/{run.info.run_id}/model").predict(X[:5].numpy())
 print(f"  the logged model loads back and predicts the same; pyfunc on numpy: {predictions.shape}")
-print("Look at it:  flightlog runs show", run.info.run_id)
+how_to_look(run.info.run_id)

@@ -5,6 +5,7 @@ Stored in the embedded store (./flightlog-runs). Run: python examples/lightning_
 
 import lightning as L
 import torch
+from _look import how_to_look
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -75,3 +76,4 @@ print(
 print(f"  model: {run.data.tags['flightlog.lightning.model_source']}")
 best = flightlog.pytorch.load_model(f"runs:/{run.info.run_id}/model")
 print(f"  best model's val_mse: {nn.functional.mse_loss(best(X[1600:]), y[1600:]).item():.4f}")
+how_to_look(run.info.run_id)

@@ -3,9 +3,10 @@ embedded store (./flightlog-runs) with zero setup. Run: python examples/quicksta
 
 import math
 import random
-import sys
 import tempfile
 from pathlib import Path
+
+from _look import how_to_look
 
 import flightlog
 
@@ -49,12 +50,4 @@ print(f"  metrics:   { {k: round(v, 4) for k, v in stored.data.metrics.items()} 
 print(f"  train_loss history: {len(history)} points, last {history[-1].value:.4f}")
 print(f"  artifacts: {[f.path for f in flightlog.MlflowClient().list_artifacts(run.info.run_id)]}")
 print(f"  children:  {[(c.info.run_name, round(c.data.metrics['val_loss'], 4)) for c in children]}")
-print()
-print(f"Stored in:    {flightlog.get_tracking_uri()}")
-print(f"Artifacts in: {stored.info.artifact_uri}")
-# The command is in the same environment as this interpreter (e.g. .venv/bin/flightlog).
-cli = Path(sys.executable).with_name("flightlog")
-cli = str(cli) if cli.exists() else "flightlog"
-print(f"Look at it:   {cli} ui      (then open http://127.0.0.1:5000)")
-print(f"              {cli} runs list --experiment-id {stored.info.experiment_id}")
-print(f"              {cli} runs show {stored.info.run_id}")
+how_to_look(run.info.run_id)

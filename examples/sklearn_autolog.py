@@ -2,6 +2,8 @@
 training data; evaluating the model afterwards adds post-training metrics to the same run.
 Stored in the embedded store (./flightlog-runs). Run: python examples/sklearn_autolog.py"""
 
+from _look import how_to_look
+
 import flightlog
 
 flightlog.set_experiment("sklearn-autolog")
@@ -38,3 +40,4 @@ print("  files:        " + ", ".join(f.path for f in artifacts))
 loaded = flightlog.sklearn.load_model(f"runs:/{run.info.run_id}/model")
 assert (loaded.predict(X_test) == predictions).all()
 print(f"  the logged model loads back from runs:/{run.info.run_id}/model and predicts the same")
+how_to_look(run.info.run_id)

@@ -2,6 +2,8 @@
 the best model, cv_results.csv); the best candidates are nested child runs.
 Stored in the embedded store (./flightlog-runs). Run: python examples/sklearn_grid_search.py"""
 
+from _look import how_to_look
+
 import flightlog
 
 flightlog.set_experiment("sklearn-grid-search")
@@ -39,3 +41,4 @@ for child in children:
         f"    {child.info.run_id}  n_estimators={p['n_estimators']:<3} max_depth={p['max_depth']:<5}"
         f" mean_test_score={child.data.metrics['mean_test_score']:.4f}"
     )
+how_to_look(parent.info.run_id)

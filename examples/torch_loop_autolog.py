@@ -4,6 +4,8 @@ of the nn.CrossEntropyLoss values, training ones with grad, validation ones unde
 the learning rate; then the model is logged and loaded back. Seconds on a CPU.
 Stored in the embedded store (./flightlog-runs). Run: python examples/torch_loop_autolog.py"""
 
+from _look import how_to_look
+
 import flightlog
 
 flightlog.set_experiment("torch-loop-autolog")
@@ -61,3 +63,4 @@ loaded = flightlog.torch.load_model(info.model_uri)
 with torch.no_grad():
     assert torch.allclose(loaded(X[:50]), model(X[:50]))
 print(f"  {info.model_uri} loads back and predicts the same")
+how_to_look(run.info.run_id)

@@ -3,6 +3,8 @@ validation logloss at every round (streamed while training), the best iteration,
 importance charts and the model. Stored in the embedded store (./flightlog-runs).
 Run: python examples/xgboost_autolog.py"""
 
+from _look import how_to_look
+
 import flightlog
 
 flightlog.set_experiment("xgboost-autolog")
@@ -48,4 +50,4 @@ print("  files:          " + ", ".join(f.path for f in client.list_artifacts(run
 loaded = flightlog.xgboost.load_model(f"runs:/{run.info.run_id}/model")
 assert np.array_equal(loaded.predict(dval), booster.predict(dval))
 print(f"  the logged model loads back from runs:/{run.info.run_id}/model and predicts the same")
-print("Look at it:      flightlog runs show", run.info.run_id)
+how_to_look(run.info.run_id)
