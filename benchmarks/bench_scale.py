@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py            # 100k and 1M-point histories, 256 MiB artifact
     python benchmarks/bench_scale.py --full     # adds 10M points and a 1 GiB artifact
-    python benchmarks/bench_scale.py --only history|chart|server|artifacts
+    python benchmarks/bench_scale.py --only history|chart|search|runs|server|artifacts
 
 Every measurement runs in a fresh child process, so its time and peak memory (ru_maxrss) are
 its own. Both stores get the same logical data: one run, one key, N points (step = i,
@@ -15,6 +15,10 @@ the same data.
 Sections:
 - history: `get_metric_history` (flightlog: list-like MetricHistory; MLflow: list of Metric),
   flightlog's `get_metric_history_arrays`, time and peak client memory;
+- search: a filtered, ordered search_runs over 1k/10k/100k runs (10 params, 10 tags, 5 metrics
+  each; the template run is written by each client, its copies made inside SQLite, the same
+  on both sides, and both must return the same 100 runs), and paging through all of them;
+- runs: opening runs one by one, and flightlog's `create_runs`;
 - chart: the UI's downsampled series, per-bucket SQL beside the cached rollup;
 - server: an unpaged `metrics/get-history` through `flightlog server` (streamed), its peak
   RSS (VmHWM) before and after;
@@ -189,6 +193,153 @@ def chart_section(sizes: list[int], work: Path) -> None:
         print(f"{n:>11,d} {plain:>14.3f}s {built:>12.3f}s {cached:>13.3f}s")
 
 
+# --- search at 100k runs --------------------------------------------------------------------
+_K10 = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4"
+_K10 += " UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8"
+_K10 += " UNION ALL SELECT 9)"
+
+
+def replicate_runs(db: Path, template: str, n: int) -> None:
+    """Copy a client-written template run n times inside SQLite: 10 params, 10 tags and 5
+    metrics per run, with deterministic values (p1 = 'x' for a quarter of the runs, m0 and m1
+    spread over [0, 1)). Works on both schemas: flightlog's tables use MLflow's names."""
+    conn = sqlite3.connect(db)
+
+    def columns(table: str) -> list[str]:
+        return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+    picks = {
+        "run_uuid": "printf('%032x', n)",
+        "name": "'run-' || n",
+        "start_time": "1000 + n",
+        "end_time": "2000 + n",
+        "status": "'FINISHED'",
+    }
+    run_cols = columns("runs")
+    select = ", ".join(picks.get(c, f"r.{c}") for c in run_cols)
+    conn.executescript(
+        f"""
+        CREATE TEMP TABLE seq(n INTEGER PRIMARY KEY);
+        WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n})
+            INSERT INTO seq SELECT n FROM s;
+        INSERT INTO runs ({", ".join(run_cols)}) SELECT {select} FROM seq, runs r
+            WHERE r.run_uuid = '{template}';
+        INSERT INTO params (run_uuid, key, value) SELECT printf('%032x', n), 'p' || k.k,
+            CASE WHEN (n * 7 + k.k) % 4 = 0 THEN 'x' ELSE 'y' || ((n + k.k) % 10) END
+            FROM seq, {_K10} k;
+        INSERT INTO tags (run_uuid, key, value) SELECT printf('%032x', n), 't' || k.k,
+            'v' || ((n * 3 + k.k) % 50) FROM seq, {_K10} k;
+        INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan)
+            SELECT printf('%032x', n), 'm' || k.k,
+            ((n * 2654435761 + k.k * 40503) % 1000) / 1000.0, 1, 0, 0
+            FROM seq, {_K10} k WHERE k.k < 5;
+        INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan)
+            SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics
+            WHERE run_uuid != '{template}';
+        """
+    )
+    conn.commit()
+    conn.close()
+
+
+SEARCH = "metrics.m0 > 0.5 and params.p1 = 'x'"
+
+
+def search_section(sizes: list[int], work: Path) -> None:
+    import mlflow
+
+    from flightlog import MlflowClient
+    from flightlog.entities import Metric, Param, RunTag
+
+    print(f"\n## search_runs {SEARCH!r}, order by metrics.m1 DESC, 100 results (p50 of 5)")
+    print(f"{'runs':>9s} {'flightlog':>10s} {'mlflow':>9s} {'ratio':>7s}  {'fl page all':>12s}")
+    for n in sizes:
+        folder = Path(tempfile.mkdtemp(dir=work))
+        results = {}
+        for side in ("flightlog", "mlflow"):
+            db = folder / f"{side}.db"
+            uri = f"sqlite:///{db}"
+            client = (MlflowClient if side == "flightlog" else mlflow.MlflowClient)(
+                tracking_uri=uri
+            )
+            exp = client.create_experiment("scale", artifact_location=str(folder / side))
+            template = client.create_run(exp).info.run_id
+            if side == "flightlog":
+                client.log_batch(
+                    template,
+                    metrics=[Metric(f"m{k}", 0.1, 1, 0) for k in range(5)],
+                    params=[Param(f"p{k}", "z") for k in range(10)],
+                    tags=[RunTag(f"t{k}", "v") for k in range(10)],
+                )
+                client.set_terminated(template)
+                import flightlog
+
+                flightlog.flush()
+            else:
+                from mlflow.entities import Metric as MM
+                from mlflow.entities import Param as MP
+                from mlflow.entities import RunTag as MT
+
+                client.log_batch(
+                    template,
+                    metrics=[MM(f"m{k}", 0.1, 1, 0) for k in range(5)],
+                    params=[MP(f"p{k}", "z") for k in range(10)],
+                    tags=[MT(f"t{k}", "v") for k in range(10)],
+                )
+                client.set_terminated(template)
+            replicate_runs(db, template, n - 1)
+            times, names = [], None
+            for _ in range(5):
+                began = time.perf_counter()
+                found = client.search_runs(
+                    [exp], SEARCH, max_results=100, order_by=["metrics.m1 DESC"]
+                )
+                times.append(time.perf_counter() - began)
+                names = [r.info.run_name for r in found]
+            results[side] = (sorted(times)[2], names, client, exp)
+        assert results["flightlog"][1] == results["mlflow"][1], "different answers"
+        client, exp = results["flightlog"][2], results["flightlog"][3]
+        began, seen, token = time.perf_counter(), 0, None
+        while True:
+            page = client.search_runs([exp], max_results=1000, page_token=token)
+            seen += len(page)
+            token = page.token
+            if not token:
+                break
+        paged = time.perf_counter() - began
+        assert seen == n
+        fl, ml = results["flightlog"][0], results["mlflow"][0]
+        print(f"{n:>9,d} {fl * 1000:>8.0f}ms {ml * 1000:>7.0f}ms {ml / fl:>6.1f}x  {paged:>10.1f}s")
+
+
+def runs_section(work: Path) -> None:
+    import mlflow
+
+    from flightlog import MlflowClient
+
+    n = 500
+    print(f"\n## opening runs ({n}; SQLite): runs per second")
+    rates = {}
+    for label, make in (
+        ("flightlog create_run", lambda c, e: [c.create_run(e) for _ in range(n)]),
+        ("flightlog create_runs", lambda c, e: c.create_runs(e, n)),
+        ("mlflow create_run", lambda c, e: [c.create_run(e) for _ in range(n)]),
+    ):
+        folder = Path(tempfile.mkdtemp(dir=work))
+        cls = mlflow.MlflowClient if label.startswith("mlflow") else MlflowClient
+        client = cls(tracking_uri=f"sqlite:///{folder / 'r.db'}")
+        exp = client.create_experiment("runs", artifact_location=str(folder / "a"))
+        began = time.perf_counter()
+        make(client, exp)
+        rates[label] = n / (time.perf_counter() - began)
+        print(f"{label:>24s}: {rates[label]:8,.0f}/s")
+    base = rates["mlflow create_run"]
+    print(
+        f"ratios to mlflow: create_run {rates['flightlog create_run'] / base:.1f}x, "
+        f"create_runs {rates['flightlog create_runs'] / base:.1f}x"
+    )
+
+
 def _vm_hwm_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -294,12 +445,18 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true")
-    parser.add_argument("--only", choices=["history", "chart", "server", "artifacts"])
+    parser.add_argument(
+        "--only", choices=["history", "chart", "search", "runs", "server", "artifacts"]
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flightlog-bench-scale-"))
     sizes = [100_000, 1_000_000] + ([10_000_000] if args.full else [])
     if args.only in (None, "history"):
         history_section(sizes, work)
+    if args.only in (None, "search"):
+        search_section([1_000, 10_000, 100_000], work)
+    if args.only in (None, "runs"):
+        runs_section(work)
     if args.only in (None, "chart"):
         chart_section(sizes, work)
     if args.only in (None, "server"):

@@ -32,6 +32,8 @@ _log = logging.getLogger("flightlog")
 _NAMESPACE = uuid.UUID("5b0d3a52-8f1e-4a53-9a59-0f0c1d2e7a61")
 _member_numbers = itertools.count()
 MAX_ERROR_CHARS = 4000
+# How stale the other processes' share of the live summary may get (the final one is exact).
+REFRESH_S = 2.0
 
 
 def sweep_run_id(experiment_id: str, key: str) -> str:
@@ -149,6 +151,8 @@ class SweepHandle:
         self._open_trials: dict[str, Any] = {}
         self._best_params: dict[str, Any] = {}
         self._closed = False
+        self._others_cache: dict[str, summary.Member] | None = None
+        self._others_read_at = 0.0
         me = processes.identity()
         host = re.sub(r"[^\w.\-]", "_", str(me["host"]))[:100]
         self._member_key = f"{names.MEMBER_TAG_PREFIX}{host}-{me['pid']}-{next(_member_numbers)}"
@@ -260,14 +264,25 @@ class SweepHandle:
                     self._best_params = dict(trial.params)
             self._publish(trial.number)
 
+    def _others(self) -> dict[str, summary.Member]:
+        """The other members' tallies, read from the parent at most every REFRESH_S seconds
+        (this member's own tally is always current in memory)."""
+        now = time.monotonic()
+        if self._others_cache is None or now - self._others_read_at >= REFRESH_S:
+            try:
+                tags_now = self.client._store.get_run(self.run_id).data.tags
+                found = summary.members(tags_now)
+                found.pop(self._member_key, None)
+                self._others_cache = found
+            except Exception as exc:  # noqa: BLE001 - the summary must never fail a trial
+                _log.warning("flightlog: could not read sweep %r's summary: %s", self.key, exc)
+                self._others_cache = self._others_cache or {}
+            self._others_read_at = now
+        return dict(self._others_cache)
+
     def _publish(self, step: int | None) -> None:
         """Write this member's tally and the totals over every member to the parent."""
-        try:
-            tags_now = self.client._store.get_run(self.run_id).data.tags
-        except Exception as exc:  # noqa: BLE001 - the summary must never fail a trial
-            _log.warning("flightlog: could not read sweep %r to update its summary: %s", self.key, exc)
-            tags_now = {}
-        everyone = summary.members(tags_now)
+        everyone = self._others()
         everyone[self._member_key] = self._member
         tags = {self._member_key: self._member.to_json()}
         tags.update(summary.count_tags(summary.totals(everyone.values())))

@@ -40,12 +40,14 @@ def diff(theirs: Any, ours: Any, path: str = "") -> list[str]:
                 out.extend(diff(theirs[key], ours[key], sub))
         return out
     if isinstance(theirs, list) and isinstance(ours, list):
-        ordered = path.startswith(_ORDERED) or any(isinstance(x, (dict, list)) for x in theirs + ours)
+        ordered = path.startswith(_ORDERED) or any(
+            isinstance(x, (dict, list)) for x in theirs + ours
+        )
         if ordered:
             if len(theirs) != len(ours):
                 return [f"{path}: mlflow has {len(theirs)} items, flightlog {len(ours)}"]
             out = []
-            for i, (a, b) in enumerate(zip(theirs, ours)):
+            for i, (a, b) in enumerate(zip(theirs, ours, strict=True)):
                 out.extend(diff(a, b, f"{path}/{i}"))
             return out
         a, b = {str(x) for x in theirs}, {str(x) for x in ours}

@@ -7,6 +7,7 @@ its own store. Volatile things are left out or replaced: run ids by run keys (th
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -62,13 +63,22 @@ def describe(lib: Any) -> dict[str, Any]:
             _all_runs(client, experiment.experiment_id),
             key=lambda r: (r.info.start_time or 0, r.info.run_name or ""),
         )
-        auto = 0
+        # Runs with generated names (autolog's, a search's children) are keyed by their
+        # params, so the same trial gets the same key under both libraries.
+        unnamed = [
+            r for r in runs if _GENERATED_NAME.match(r.info.run_name or "") or not r.info.run_name
+        ]
+        unnamed.sort(key=lambda r: json.dumps(dict(r.data.params), sort_keys=True))
+        for i, run in enumerate(unnamed):
+            keys[run.info.run_id] = f"{experiment.name}/auto-{i}"
         for run in runs:
-            name = run.info.run_name or ""
-            if _GENERATED_NAME.match(name) or not name:
-                name = f"auto-{auto}"
-                auto += 1
-            keys[run.info.run_id] = f"{experiment.name}/{name}"
+            keys.setdefault(run.info.run_id, f"{experiment.name}/{run.info.run_name}")
+        models = []
+        search = getattr(client, "search_logged_models", None)
+        logged = list(search([experiment.experiment_id])) if search is not None else []
+        names_by_run: dict[str, set[str]] = {}
+        for model in logged:
+            names_by_run.setdefault(model.source_run_id, set()).add(model.name)
         described_runs = {}
         for run in runs:
             tags = dict(run.data.tags)
@@ -83,7 +93,9 @@ def describe(lib: Any) -> dict[str, Any]:
                 "metric_points": metrics,
                 "tags": {k: v for k, v in tags.items() if k not in VOLATILE_TAGS},
                 "parent": keys.get(parent) if parent else None,
-                "artifacts": sorted(_artifacts(client, run.info.run_id)),
+                **_split_artifacts(
+                    _artifacts(client, run.info.run_id), names_by_run.get(run.info.run_id, set())
+                ),
                 "inputs": sorted(
                     [
                         i.dataset.name,
@@ -95,10 +107,8 @@ def describe(lib: Any) -> dict[str, Any]:
                 if run.inputs
                 else [],
             }
-        models = []
-        search = getattr(client, "search_logged_models", None)
-        if search is not None:
-            for model in search([experiment.experiment_id]):
+        if logged:
+            for model in logged:
                 models.append(
                     {
                         "name": model.name,
@@ -128,6 +138,19 @@ def describe(lib: Any) -> dict[str, Any]:
             },
         }
     return out
+
+
+def _split_artifacts(paths: list[str], model_names: set[str]) -> dict[str, list[str]]:
+    """A run's files, less the copies of its logged models (flightlog keeps a model's files
+    under the run too; MLflow 3 only in the model's location): those are listed by model."""
+    files, copies = [], set()
+    for path in paths:
+        head = path.split("/", 1)[0]
+        if head in model_names and "/" in path:
+            copies.add(head)
+        else:
+            files.append(path)
+    return {"artifacts": sorted(files), "model_copies": sorted(copies)}
 
 
 def _aliases(rm: Any) -> dict[str, str]:
