@@ -609,8 +609,8 @@ class SqlStore(SqlRegistryMixin, AbstractStore):
         ms = max(1, int(self.statement_timeout_s * 1000))
         if backend == "postgresql":
             return {"options": f"-c statement_timeout={ms}"}
-        if backend in ("mysql", "mariadb"):
-            return {"init_command": f"SET SESSION max_execution_time = {ms}"}
+        # MySQL (max_execution_time, ms) and MariaDB (max_statement_time, s) name it
+        # differently and refuse each other's: not set there until it is told which it is.
         return {}
 
     def _probe_sqlite_file(self, database: str) -> sa.URL:
