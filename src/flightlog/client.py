@@ -161,6 +161,8 @@ class TrackingClient(RegistryClientMixin):
         )
         if run.info.status == RunStatus.RUNNING:  # an existing run may have ended already
             self._writable().add(run.info.run_id)
+        if run_id is None:  # brand new: no stored params to check later ones against
+            self._queue.note_new_run(self._store, run.info.run_id)
         return run
 
     def create_runs(

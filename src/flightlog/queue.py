@@ -415,6 +415,12 @@ class LoggingQueue:
         if request.error is not None:
             raise request.error
 
+    def note_new_run(self, store: AbstractStore, run_id: str) -> None:
+        """A run this process just created has no params: its first log_params needs no read
+        of the stored ones (a sweep makes a run per trial; the read cost as much as the rest)."""
+        with self._params_lock:
+            self._params.setdefault((store, run_id), {})
+
     def forget_run(self, store: AbstractStore, run_id: str) -> None:
         """Drop the run's known params (it ended; a resumed run reloads them from the store)."""
         with self._params_lock:

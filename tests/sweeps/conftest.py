@@ -1,4 +1,4 @@
-"""Helpers for the sweep tests: reading a sweep back, and leaving no context-local run behind."""
+"""Sweep tests leave no context-local run behind (helpers: sweep_helpers.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,3 @@ def _no_context_runs_left():
 
     for run in context_runs.open_runs():
         context_runs.forget(run.info.run_id)
-
-
-def sweep_runs(client, experiment_id: str = "0"):
-    """(parents, children, top-level runs) of an experiment."""
-    runs = []
-    token = None
-    while True:
-        page = client.search_runs([experiment_id], "", max_results=1000, page_token=token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
-    parents = [r for r in runs if "flightlog.sweep.key" in r.data.tags]
-    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
-    top = [r for r in runs if not r.data.tags.get("mlflow.parentRunId")]
-    return parents, children, top

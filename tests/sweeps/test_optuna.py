@@ -19,7 +19,7 @@ optuna = pytest.importorskip("optuna")
 import flightlog  # noqa: E402
 from flightlog.sweeps import names  # noqa: E402
 
-from conftest import sweep_runs  # noqa: E402
+from sweep_helpers import sweep_runs  # noqa: E402
 
 WORKER = Path(__file__).with_name("optuna_worker.py")
 STATE_OF = {"COMPLETE": "COMPLETE", "PRUNED": "PRUNED", "FAIL": "FAILED"}

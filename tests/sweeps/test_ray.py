@@ -13,7 +13,7 @@ tune = pytest.importorskip("ray.tune")
 import flightlog  # noqa: E402
 from flightlog.sweeps import names  # noqa: E402
 
-from conftest import sweep_runs  # noqa: E402
+from sweep_helpers import sweep_runs  # noqa: E402
 
 
 @pytest.fixture

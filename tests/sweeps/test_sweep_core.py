@@ -17,7 +17,7 @@ from flightlog import fluent
 from flightlog.exceptions import InvalidParameterError, RunNotActiveError
 from flightlog.sweeps import names, sweep_run_id
 
-from conftest import sweep_runs  # noqa: E402  (tests/sweeps/conftest.py)
+from sweep_helpers import sweep_runs  # noqa: E402
 
 
 def _client():
