@@ -82,6 +82,11 @@ def test_log_param_and_experiment_validation_wording(api, run_id):
     _bad_request(
         api, create, {"name": "n", "tags": "5"}, "Invalid value \\\"5\\\" for parameter 'tags'"
     )
+    # the refused requests stored nothing
+    run = api("GET", "/api/2.0/mlflow/runs/get", {"run_id": run_id}).json()["run"]
+    assert not run["data"].get("params")
+    found = api("POST", "/api/2.0/mlflow/experiments/search", {"max_results": 100}).json()
+    assert "n" not in [e["name"] for e in found.get("experiments", [])]
 
 
 def test_log_batch_validation_wording(api, run_id):
@@ -91,6 +96,8 @@ def test_log_batch_validation_wording(api, run_id):
         {"run_id": run_id, "metrics": [{"key": "m", "value": 1, "timestamp": "x", "step": 0}]},
         "Invalid value \\\"x\\\" for parameter 'metrics.0.timestamp' supplied",
     )
+    run = api("GET", "/api/2.0/mlflow/runs/get", {"run_id": run_id}).json()["run"]
+    assert not run["data"].get("metrics")  # the refused batch stored nothing
 
 
 # --- endpoints MLflow's client and web app call ---------------------------------------------------
