@@ -128,7 +128,9 @@ def bench_page(trials: int, samples: int) -> None:
             if "flightlog.sweep.key" in r.data.tags
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLIGHTLOG_TRACKING")}
-        server = ServerProcess.flightlog(Path(tmp, "server"), backend_store_uri=f"sqlite:///{store}", env=env)
+        server = ServerProcess.flightlog(
+            Path(tmp, "server"), backend_store_uri=f"sqlite:///{store}", env=env
+        )
         server.start(timeout=120)
         try:
             session = requests.Session()
@@ -148,9 +150,13 @@ def bench_page(trials: int, samples: int) -> None:
         finally:
             server.stop()
     print(f"Parent page data of a {trials}-trial sweep, GET /ui-api/sweep over HTTP:")
-    print(f"  median {statistics.median(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
-          f"({samples} requests; target < 300 ms)")
-    print(f"  importance ({imp.get('method')}): {importance_s * 1000:.0f} ms, loaded after the page")
+    print(
+        f"  median {statistics.median(spent) * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
+        f"({samples} requests; target < 300 ms)"
+    )
+    print(
+        f"  importance ({imp.get('method')}): {importance_s * 1000:.0f} ms, loaded after the page"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

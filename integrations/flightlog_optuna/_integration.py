@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 from types import ModuleType
-from typing import Any
 
 from flightlog.autolog import reporting
 from flightlog.autolog.integration import AutologIntegration

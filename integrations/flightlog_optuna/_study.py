@@ -115,7 +115,9 @@ class StudyTracker:
     def begin(self, trial: Any) -> Any:
         """The trial's child run (created now), bound to the calling thread's context."""
         child = self.handle.trial(
-            trial.number, tags={TRIAL_ID_TAG: str(trial._trial_id)}, run_name=f"trial-{trial.number}"
+            trial.number,
+            tags={TRIAL_ID_TAG: str(trial._trial_id)},
+            run_name=f"trial-{trial.number}",
         )
         with self._lock:
             self._children[trial.number] = child
@@ -267,7 +269,9 @@ def _log_params(client: Any, run_id: str, params: dict[str, Any]) -> None:
             try:
                 client.log_batch(run_id, params=[param])
             except ParamConflictError:
-                client.log_batch(run_id, tags=[RunTag(f"flightlog.optuna.param.{param.key}", param.value)])
+                client.log_batch(
+                    run_id, tags=[RunTag(f"flightlog.optuna.param.{param.key}", param.value)]
+                )
 
 
 def _distribution_json(dist: Any) -> str:

@@ -124,7 +124,7 @@ def objective_key(search: Any, results: dict[str, Any]) -> str:
     if "mean_test_score" in results:
         return "mean_test_score"
     rank = _rank_key(results)
-    return f"mean_test_{rank[len('rank_test_'):]}" if rank else "mean_test_score"
+    return f"mean_test_{rank[len('rank_test_') :]}" if rank else "mean_test_score"
 
 
 def _score(results: dict[str, Any], key: str, index: int) -> float:
@@ -186,7 +186,9 @@ def log_sweep_summary(
     best_index = None
     for index, state in enumerate(states):
         value = _score(results, objective, index)
-        if state != "FAILED" and (best_index is None or value > _score(results, objective, best_index)):
+        if state != "FAILED" and (
+            best_index is None or value > _score(results, objective, best_index)
+        ):
             best_index = index
         if best_index is not None:
             history.append(Metric("best_value", _score(results, objective, best_index), now, index))

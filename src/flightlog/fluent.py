@@ -485,11 +485,11 @@ def log_metric(
 ) -> None:
     """Append one point; in async mode this only validates and queues (microseconds).
     With `model_id` (or right after log_model, at its step) the point is the model's too."""
-    if model_id is not None or dataset is not None or _logged_models.has_linked_models():
-        if _logged_models.log_metrics_for_models(
-            {key: value}, step, synchronous, timestamp, run_id, model_id, dataset
-        ):
-            return
+    linked = model_id is not None or dataset is not None or _logged_models.has_linked_models()
+    if linked and _logged_models.log_metrics_for_models(
+        {key: value}, step, synchronous, timestamp, run_id, model_id, dataset
+    ):
+        return
     active = _context_runs.top() if run_id is None else None
     if active is None and run_id is None and _active_runs:
         active = _active_runs[-1]
@@ -511,11 +511,11 @@ def log_metrics(
 ) -> None:
     from flightlog.client import _now_ms
 
-    if model_id is not None or dataset is not None or _logged_models.has_linked_models():
-        if _logged_models.log_metrics_for_models(
-            metrics, step, synchronous, timestamp, run_id, model_id, dataset
-        ):
-            return
+    linked = model_id is not None or dataset is not None or _logged_models.has_linked_models()
+    if linked and _logged_models.log_metrics_for_models(
+        metrics, step, synchronous, timestamp, run_id, model_id, dataset
+    ):
+        return
     run_id = _run_id_or_active(run_id)
     ts = _now_ms() if timestamp is None else timestamp
     batch = [Metric(k, val, ts, 0 if step is None else step) for k, val in metrics.items()]

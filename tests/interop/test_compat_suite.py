@@ -69,7 +69,9 @@ def test_script_stores_what_mlflow_stores(script, tmp_path):
     assert not bad, f"{script}: differences not in the allow-list:\n" + "\n".join(bad)
     # the scripts ran for real: every one stores at least one run with something in it
     runs = [r for e in ours["experiments"].values() for r in e["runs"].values()]
-    assert runs and any(r["params"] or r["metric_points"] or r["artifacts"] or r["model_copies"] for r in runs)
+    assert runs and any(
+        r["params"] or r["metric_points"] or r["artifacts"] or r["model_copies"] for r in runs
+    )
 
 
 def test_imports_are_rewritten_as_a_user_would():

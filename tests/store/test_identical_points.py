@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 import sqlalchemy as sa
 
 from flightlog.entities import Metric

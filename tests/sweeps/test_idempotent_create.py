@@ -197,8 +197,11 @@ def test_processes_opening_one_sweep_at_once_get_one_parent(store_target):
     env = dict(os.environ, FLIGHTLOG_TRACKING_URI=store_target.uri)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SWEEP_SCRIPT, str(n)], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", SWEEP_SCRIPT, str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for n in range(3)
     ]

@@ -16,10 +16,10 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
+from sweep_helpers import sweep_runs  # noqa: E402
+
 import flightlog  # noqa: E402
 from flightlog.sweeps import names  # noqa: E402
-
-from sweep_helpers import sweep_runs  # noqa: E402
 
 WORKER = Path(__file__).with_name("optuna_worker.py")
 STATE_OF = {"COMPLETE": "COMPLETE", "PRUNED": "PRUNED", "FAIL": "FAILED"}
@@ -160,7 +160,9 @@ def test_flightlog_callback_without_autolog():
 def _create_study(tmp_path: Path) -> tuple[str, str]:
     storage_url = f"sqlite:///{tmp_path / 'optuna.db'}"
     name = f"shared-{uuid.uuid4().hex[:6]}"
-    optuna.create_study(study_name=name, storage=storage_url, sampler=optuna.samplers.RandomSampler())
+    optuna.create_study(
+        study_name=name, storage=storage_url, sampler=optuna.samplers.RandomSampler()
+    )
     return storage_url, name
 
 
@@ -317,7 +319,10 @@ def test_optuna_integrations_own_mlflow_callback_works_against_flightlog_server(
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTLOG_", "MLFLOW_"))}
         out = subprocess.run(
             [sys.executable, "-c", MLFLOW_CALLBACK_SCRIPT, server.url],
-            env=env, capture_output=True, text=True, timeout=600,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert out.returncode == 0, out.stderr[-3000:]
         client = flightlog.TrackingClient(server.url)

@@ -10,10 +10,10 @@ import pytest
 ray = pytest.importorskip("ray")
 tune = pytest.importorskip("ray.tune")
 
+from sweep_helpers import sweep_runs  # noqa: E402
+
 import flightlog  # noqa: E402
 from flightlog.sweeps import names  # noqa: E402
-
-from sweep_helpers import sweep_runs  # noqa: E402
 
 
 @pytest.fixture
@@ -26,8 +26,9 @@ def local_ray():
 
 def test_eight_trials_one_parent_eight_children_with_their_results(local_ray, tmp_path):
     def _train(config):  # a local function: Ray pickles it by value to the workers
-        import flightlog
         from ray import tune
+
+        import flightlog
 
         for i in range(3):
             flightlog.log_metric("from_worker", config["x"], step=i)  # in the worker process
@@ -65,7 +66,9 @@ def test_eight_trials_one_parent_eight_children_with_their_results(local_ray, tm
             continue
         history = client.get_metric_history(child.info.run_id, "loss")
         assert sorted((m.step, m.value) for m in history) == [
-            (1, (x - 4) ** 2), (2, (x - 4) ** 2 + 1), (3, (x - 4) ** 2 + 2)
+            (1, (x - 4) ** 2),
+            (2, (x - 4) ** 2 + 1),
+            (3, (x - 4) ** 2 + 2),
         ]
     assert parent.data.tags[names.BEST_RUN_TAG] == by_x[4].info.run_id
     assert parent.data.params["best_x"] == "4"

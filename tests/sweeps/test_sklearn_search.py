@@ -30,7 +30,6 @@ def _search_runs():
     return parents[0], children
 
 
-
 def test_grid_search_parent_is_a_sweep_with_states_and_summary():
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
@@ -40,9 +39,9 @@ def test_grid_search_parent_is_a_sweep_with_states_and_summary():
     grid = {"C": [0.01, 1.0, 100.0], "penalty": ["l2", "bogus"]}  # "bogus" fits fail
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        search = GridSearchCV(
-            LogisticRegression(max_iter=500), grid, cv=3, error_score=np.nan
-        ).fit(X, y)
+        search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3, error_score=np.nan).fit(
+            X, y
+        )
     parent, children = _search_runs()
     tags = parent.data.tags
     assert tags[names.SWEEP_KEY_TAG] == f"sklearn:{parent.info.run_id}"
@@ -56,9 +55,7 @@ def test_grid_search_parent_is_a_sweep_with_states_and_summary():
         failed = child.data.params["penalty"] == "bogus"
         assert child.info.status == ("FAILED" if failed else "FINISHED")
     best_index = int(np.nanargmax(search.cv_results_["mean_test_score"]))
-    best_child = next(
-        c for c in children if c.data.tags[names.TRIAL_NUMBER_TAG] == str(best_index)
-    )
+    best_child = next(c for c in children if c.data.tags[names.TRIAL_NUMBER_TAG] == str(best_index))
     assert tags[names.BEST_RUN_TAG] == best_child.info.run_id
     history = flightlog.TrackingClient().get_metric_history(parent.info.run_id, "best_value")
     values = [m.value for m in sorted(history, key=lambda m: m.step)]
@@ -79,7 +76,11 @@ def test_halving_searches_mark_candidates_not_promoted_as_pruned(kind):
         search = HalvingGridSearchCV(DecisionTreeClassifier(random_state=0), space, cv=2, factor=2)
     else:
         search = HalvingRandomSearchCV(
-            DecisionTreeClassifier(random_state=0), space, n_candidates=8, cv=2, factor=2,
+            DecisionTreeClassifier(random_state=0),
+            space,
+            n_candidates=8,
+            cv=2,
+            factor=2,
             random_state=0,
         )
     search.fit(X, y)

@@ -11,13 +11,12 @@ import threading
 from collections import Counter
 
 import pytest
+from sweep_helpers import sweep_runs  # noqa: E402
 
 import flightlog
 from flightlog import fluent
 from flightlog.exceptions import InvalidParameterError, RunNotActiveError
 from flightlog.sweeps import names, sweep_run_id
-
-from sweep_helpers import sweep_runs  # noqa: E402
 
 
 def _client():
@@ -76,7 +75,9 @@ def test_report_is_history_and_the_last_report_is_the_value():
     client = _client()
     history = client.get_metric_history(trial.info.run_id, "val")
     assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [
-        (0, 0.2), (1, 0.5), (2, 0.7)
+        (0, 0.2),
+        (1, 0.5),
+        (2, 0.7),
     ]
     tags = client.get_run(parent.info.run_id).data.tags
     assert tags[names.BEST_RUN_TAG] == trial.info.run_id  # 0.7 beats 0.6 when maximizing
@@ -191,9 +192,8 @@ def test_single_thread_mlflow_code_is_unchanged():
 
 
 def test_start_run_inside_a_sweep_makes_a_child():
-    with flightlog.sweep("plain-children") as parent:
-        with flightlog.start_run() as child:
-            flightlog.log_metric("value", 1.0)
+    with flightlog.sweep("plain-children") as parent, flightlog.start_run() as child:
+        flightlog.log_metric("value", 1.0)
     run = _client().get_run(child.info.run_id)
     assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert _client().get_run(parent.info.run_id).data.tags["flightlog.sweep.n_complete"] == "1"
@@ -218,7 +218,10 @@ def test_processes_started_by_a_sweep_attach_their_runs_and_mlflow_run_id_does_n
         for value in (3.0, 1.0):
             env = dict(os.environ, VALUE=str(value), MLFLOW_RUN_ID=launcher_run.info.run_id)
             out = subprocess.run(
-                [sys.executable, "-c", CHILD_SCRIPT], env=env, capture_output=True, text=True,
+                [sys.executable, "-c", CHILD_SCRIPT],
+                env=env,
+                capture_output=True,
+                text=True,
                 timeout=300,
             )
             assert out.returncode == 0, out.stderr
@@ -237,9 +240,11 @@ def test_processes_started_by_a_sweep_attach_their_runs_and_mlflow_run_id_does_n
 
 def _pool_trial(task: tuple[str, int]) -> str:
     key, number = task
-    with flightlog.sweep(key) as parent:
-        with parent.trial(number=number, params={"n": number}) as trial:
-            trial.set_value(float((number - 17) ** 2))
+    with (
+        flightlog.sweep(key) as parent,
+        parent.trial(number=number, params={"n": number}) as trial,
+    ):
+        trial.set_value(float((number - 17) ** 2))
     return trial.info.run_id
 
 
@@ -247,9 +252,9 @@ def test_a_multiprocessing_pool_of_four_workers_makes_one_parent_and_forty_child
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with flightlog.sweep("pool"):  # the sweep that starts the pool; workers join it by key
-        with ctx.Pool(4) as pool:
-            ids = pool.map(_pool_trial, [("pool", n) for n in range(40)], chunksize=1)
+    # The sweep that starts the pool; the workers join it by key.
+    with flightlog.sweep("pool"), ctx.Pool(4) as pool:
+        ids = pool.map(_pool_trial, [("pool", n) for n in range(40)], chunksize=1)
     assert len(set(ids)) == 40
     client = _client()
     parents, children, top = sweep_runs(client)

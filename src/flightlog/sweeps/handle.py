@@ -90,7 +90,9 @@ def open_sweep(
 
     if not isinstance(key, str) or not key.strip():
         raise InvalidParameterError(f"A sweep needs a non-empty name (its key), got {key!r}")
-    exp_id = str(experiment_id) if experiment_id is not None else fluent._resolve_experiment_id(None)
+    exp_id = (
+        str(experiment_id) if experiment_id is not None else fluent._resolve_experiment_id(None)
+    )
     objectives, directions = _objectives(objective, direction)
     parent_id = sweep_run_id(exp_id, key)
     all_tags = system_tags()
@@ -103,9 +105,7 @@ def open_sweep(
             names.STATUS_TAG: "running",
         }
     )
-    run = client.create_run(
-        exp_id, tags=all_tags, run_name=run_name or key[:250], run_id=parent_id
-    )
+    run = client.create_run(exp_id, tags=all_tags, run_name=run_name or key[:250], run_id=parent_id)
     if run.info.lifecycle_stage != "active":
         raise RunNotActiveError(
             f"The parent run {parent_id} of sweep {key!r} in experiment {exp_id} is deleted; "
@@ -113,12 +113,16 @@ def open_sweep(
         )
     existing = run.data.tags
     if existing.get(names.SWEEP_KEY_TAG) != key:
-        raise InvalidParameterError(f"Run {parent_id} exists but is not the parent of sweep {key!r}")
+        raise InvalidParameterError(
+            f"Run {parent_id} exists but is not the parent of sweep {key!r}"
+        )
     if objective is not None or direction is not None:
         for tag, wanted in ((names.OBJECTIVE_TAG, objectives), (names.DIRECTION_TAG, directions)):
             have = existing.get(tag)
-            if have is not None and have != ",".join(wanted) and (
-                tag == names.DIRECTION_TAG or objective is not None
+            if (
+                have is not None
+                and have != ",".join(wanted)
+                and (tag == names.DIRECTION_TAG or objective is not None)
             ):
                 raise InvalidParameterError(
                     f"Sweep {key!r} already exists with {tag}={have!r}; this process asked for "
@@ -301,7 +305,10 @@ class SweepHandle:
         except RunNotActiveError:
             # Another process finished the sweep meanwhile: write through the store directly.
             self.client._store.log_batch(
-                self.run_id, metrics=metrics, params=[], tags=[RunTag(k, v) for k, v in tags.items()]
+                self.run_id,
+                metrics=metrics,
+                params=[],
+                tags=[RunTag(k, v) for k, v in tags.items()],
             )
 
     # --- closing ------------------------------------------------------------------------------
@@ -314,13 +321,19 @@ class SweepHandle:
                 return False
             self._closed = True
             for trial in list(self._open_trials.values()):
-                trial.end(names.KILLED, error=RuntimeError("the sweep closed before the trial ended"))
+                trial.end(
+                    names.KILLED, error=RuntimeError("the sweep closed before the trial ended")
+                )
             self._member.open = False
-            self.client.set_tag(self.run_id, self._member_key, self._member.to_json(), synchronous=True)
+            self.client.set_tag(
+                self.run_id, self._member_key, self._member.to_json(), synchronous=True
+            )
         parent = self.client.get_run(self.run_id)
         for key, member in summary.members(parent.data.tags).items():
-            if key != self._member_key and member.open and processes.is_alive(
-                member.host, member.pid, member.start
+            if (
+                key != self._member_key
+                and member.open
+                and processes.is_alive(member.host, member.pid, member.start)
             ):
                 return False  # someone is still working; they end it
         self._finalize(status or RunStatus.FINISHED)
@@ -394,13 +407,17 @@ class SweepHandle:
         if best is not None:
             # The last point of best_value is the final best (trials end out of order).
             now = time.time_ns() // 1_000_000
-            metrics.append(Metric(names.BEST_VALUE_METRIC, best.value, now, max(numbers, default=0)))
+            metrics.append(
+                Metric(names.BEST_VALUE_METRIC, best.value, now, max(numbers, default=0))
+            )
         self.client.log_batch(
             self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()]
         )
         for start in range(0, len(params), 100):
             try:
-                self.client.log_batch(self.run_id, params=params[start : start + 100], synchronous=True)
+                self.client.log_batch(
+                    self.run_id, params=params[start : start + 100], synchronous=True
+                )
             except ParamConflictError:
                 # A sweep rejoined after it finished found a new best: params cannot change, the
                 # tag flightlog.sweep.best_params holds the current best.

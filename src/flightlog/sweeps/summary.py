@@ -140,7 +140,9 @@ def trial_number(run: Any) -> int | None:
         return None
 
 
-def recount(children: Iterable[Any], objective: str, direction: str | None) -> tuple[dict, Best | None]:
+def recount(
+    children: Iterable[Any], objective: str, direction: str | None
+) -> tuple[dict, Best | None]:
     """Counts per state and the best COMPLETE trial, from the child runs themselves."""
     counts = dict.fromkeys(names.STATES, 0)
     best: Best | None = None

@@ -50,7 +50,9 @@ class Trial(ActiveRun):
     # --- recording --------------------------------------------------------------------------
     def report(self, value: float, step: int, key: str | None = None) -> None:
         """An intermediate value, as metric history (key: the sweep's objective) at `step`."""
-        self._client.log_metric(self.info.run_id, key or self.handle.objective, float(value), step=step)
+        self._client.log_metric(
+            self.info.run_id, key or self.handle.objective, float(value), step=step
+        )
         if key is None:
             self._last_step = step if self._last_step is None else max(self._last_step, step)
             self._values = [float(value)]

@@ -76,7 +76,9 @@ def _trial_row(run: Any, objective: str, with_distributions: bool) -> dict[str, 
         "number": int(number) if number and number.lstrip("-").isdigit() else None,
         "state": state,
         "status": info.status,
-        "value": json_number(run.data.metrics[objective]) if objective in run.data.metrics else None,
+        "value": json_number(run.data.metrics[objective])
+        if objective in run.data.metrics
+        else None,
         "params": params,
         "duration_s": json_number(duration) if duration is not None else None,
         "error": tags.get("flightlog.trial.error"),

@@ -3,9 +3,8 @@
 import json
 import os
 
-import pandas as pd
-
 import mlflow
+import pandas as pd
 from mlflow.models import infer_signature
 
 

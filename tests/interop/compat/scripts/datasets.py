@@ -2,14 +2,14 @@
 
 import json
 
-import numpy as np
-import pandas as pd
-
 import mlflow
+import pandas as pd
 
 frame = pd.DataFrame({"x1": [1.0, 2.0, 3.0, 4.0], "x2": [0, 1, 0, 1], "y": [1.5, 2.5, 3.5, 4.5]})
 train = mlflow.data.from_pandas(frame, source="data/train.csv", targets="y", name="train")
-test = mlflow.data.from_numpy(frame[["x1", "x2"]].to_numpy(), targets=frame["y"].to_numpy(), name="test")
+test = mlflow.data.from_numpy(
+    frame[["x1", "x2"]].to_numpy(), targets=frame["y"].to_numpy(), name="test"
+)
 mlflow.set_experiment("compat-datasets")
 with mlflow.start_run(run_name="with-data") as run:
     mlflow.log_input(train, context="training", tags={"version": "1"})

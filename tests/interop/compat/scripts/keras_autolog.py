@@ -6,16 +6,22 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras
-import numpy as np
-
 import mlflow
+import numpy as np
 
 keras.utils.set_random_seed(0)
 X = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 y = (X.sum(axis=1) > 0).astype("float32")
-model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
-                          keras.layers.Dense(1, activation="sigmoid")])
-model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+model = keras.Sequential(
+    [
+        keras.Input((4,)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ]
+)
+model.compile(
+    optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"]
+)
 mlflow.set_experiment("compat-keras")
 mlflow.keras.autolog()
 with mlflow.start_run(run_name="fit") as run:

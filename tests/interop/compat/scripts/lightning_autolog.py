@@ -4,10 +4,9 @@ pytorch example: a tiny LightningModule trained for two epochs."""
 import json
 
 import lightning as L
+import mlflow
 import torch
 from torch.utils.data import DataLoader, TensorDataset
-
-import mlflow
 
 
 class Tiny(L.LightningModule):
@@ -41,8 +40,13 @@ valid = DataLoader(TensorDataset(X[48:], y[48:]), batch_size=16)
 mlflow.set_experiment("compat-lightning")
 mlflow.pytorch.autolog()
 with mlflow.start_run(run_name="fit") as run:
-    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False)
+    trainer = L.Trainer(
+        max_epochs=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(Tiny(), train, valid)
 mlflow.pytorch.autolog(disable=True)
 loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")

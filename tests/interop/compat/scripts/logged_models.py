@@ -3,11 +3,10 @@ own metrics, searched and tagged, metrics per model and per dataset."""
 
 import json
 
+import mlflow
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
-
-import mlflow
 
 X = pd.DataFrame({"a": np.arange(12.0), "b": np.arange(12.0) % 3})
 y = X["a"] * 2 + X["b"]
@@ -27,7 +26,8 @@ with mlflow.start_run(run_name="compare-alphas"):
     mlflow.set_logged_model_tags(infos[1.0].model_id, {"stage": "candidate"})
 models = mlflow.search_logged_models(output_format="list")
 best = mlflow.search_logged_models(
-    filter_string="metrics.mse < 0.1", order_by=[{"field_name": "creation_time", "ascending": True}],
+    filter_string="metrics.mse < 0.1",
+    order_by=[{"field_name": "creation_time", "ascending": True}],
     output_format="list",
 )
 got = mlflow.get_logged_model(infos[0.1].model_id)

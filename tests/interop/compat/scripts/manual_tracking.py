@@ -4,6 +4,7 @@ artifacts of every kind, then reading the run back with search_runs."""
 import json
 import os
 import tempfile
+from pathlib import Path
 
 import mlflow
 
@@ -45,7 +46,9 @@ results = {
     "loss_history": [m.value for m in client.get_metric_history(run_id, "loss")],
     "filtered": len(mlflow.search_runs(filter_string="params.optimizer = 'sgd'")),
     "by_metric": len(mlflow.search_runs(filter_string="metrics.accuracy > 0.8")),
-    "downloaded": open(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="notes/readme.txt")).read(),
+    "downloaded": Path(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="notes/readme.txt")
+    ).read_text(),
 }
 with open("results.json", "w") as f:
     json.dump(results, f)

@@ -26,10 +26,10 @@ with mlflow.start_run(run_name="sweep") as parent:
     )
     results["children"] = list(children["tags.mlflow.runName"])
 results["last_active"] = mlflow.last_active_run().info.run_name
-results["parent_of_child"] = (
-    mlflow.get_parent_run(
-        mlflow.search_runs(filter_string="attributes.run_name = 'trial-1'", output_format="list")[0].info.run_id
-    ).info.run_name
-)
+results["parent_of_child"] = mlflow.get_parent_run(
+    mlflow.search_runs(filter_string="attributes.run_name = 'trial-1'", output_format="list")[
+        0
+    ].info.run_id
+).info.run_name
 with open("results.json", "w") as f:
     json.dump(results, f)

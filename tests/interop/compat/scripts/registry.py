@@ -3,11 +3,10 @@ loading by alias and version, searching."""
 
 import json
 
-import numpy as np
-from sklearn.linear_model import LinearRegression
-
 import mlflow
+import numpy as np
 from mlflow import MlflowClient
+from sklearn.linear_model import LinearRegression
 
 X = np.arange(20.0).reshape(10, 2)
 y = X @ np.array([1.0, -1.0]) + 0.5

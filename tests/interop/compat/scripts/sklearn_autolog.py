@@ -3,13 +3,12 @@ grid search (parent + child runs), then the autologged model loaded back."""
 
 import json
 
+import mlflow
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-
-import mlflow
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(60, 3))

@@ -3,10 +3,9 @@ and the scikit-learn API."""
 
 import json
 
+import mlflow
 import numpy as np
 import xgboost as xgb
-
-import mlflow
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(80, 4))
