@@ -160,7 +160,7 @@ def test_unknown_uris_fail_clearly(pipeline, tmp_path):
         load_model("models:/never-registered/1")
     flightlog.sklearn.log_model(pipeline, "m", registered_model_name="known")
     flightlog.end_run()
-    with pytest.raises(ResourceNotFoundError, match="no alias 'nope'"):
+    with pytest.raises(ResourceNotFoundError, match="alias nope not found"):
         load_model("models:/known@nope")
     with pytest.raises(InvalidParameterError, match="Invalid version"):
         load_model("models:/known/first")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 import re
 import threading
 import time
@@ -260,10 +259,7 @@ class SweepHandle:
             direction = self.direction
             if state == names.COMPLETE and direction and values:
                 candidate = summary.Best(float(values[0]), trial.info.run_id, trial.number)
-                if not math.isnan(candidate.value) and (
-                    self._member.best is None
-                    or summary.better(candidate.value, self._member.best.value, direction)
-                ):
+                if summary.beats(candidate, self._member.best, direction):
                     self._member.best = candidate
                     self._best_params = dict(trial.params)
             self._publish(trial.number)

@@ -88,10 +88,20 @@ def better(a: float, b: float, direction: str) -> bool:
     return a > b if direction == "maximize" else a < b
 
 
+def beats(a: Best, b: Best | None, direction: str) -> bool:
+    """Whether trial `a` is the better best: a better value, or on a tie the lower trial
+    number (Optuna's own pick), so threads finishing in any order agree on one best."""
+    if b is None:
+        return not math.isnan(a.value)
+    if a.value == b.value:
+        return a.number is not None and (b.number is None or a.number < b.number)
+    return better(a.value, b.value, direction)
+
+
 def best_of(candidates: Iterable[Best | None], direction: str) -> Best | None:
     found: Best | None = None
     for best in candidates:
-        if best is not None and (found is None or better(best.value, found.value, direction)):
+        if best is not None and beats(best, found, direction):
             found = best
     return found
 

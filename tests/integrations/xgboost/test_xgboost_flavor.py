@@ -35,9 +35,10 @@ def frame(binary_data):
 def test_log_model_and_load_model(booster, dmatrices, frame):
     with flightlog.start_run():
         info = flightlog.xgboost.log_model(booster, name="booster", input_example=frame.head(3))
-    assert info.model_uri.endswith("/booster")
-    loaded = flightlog.xgboost.load_model(info.model_uri)
-    np.testing.assert_array_equal(loaded.predict(dmatrices[1]), booster.predict(dmatrices[1]))
+    assert info.model_uri == f"models:/{info.model_id}"  # an MLflow 3 logged model
+    for uri in (info.model_uri, f"runs:/{info.run_id}/booster"):
+        loaded = flightlog.xgboost.load_model(uri)
+        np.testing.assert_array_equal(loaded.predict(dmatrices[1]), booster.predict(dmatrices[1]))
     # The signature was inferred from the example and the booster's prediction on it.
     assert info.signature.inputs.input_names() == list(frame.columns)
     assert info.signature.outputs is not None
