@@ -108,6 +108,7 @@ def test_every_deliberate_difference_is_documented():
     guide = (Path(__file__).parents[2] / "docs" / "user-guide.md").read_text()
     section = guide.split("## Deliberate differences from MLflow", 1)
     assert len(section) == 2, "docs/user-guide.md has no 'Deliberate differences' section"
+
     def words(text: str) -> str:
         # Markdown emphasis and capitals aside: the docs write the reason as a sentence.
         return " ".join(text.replace("`", "").replace("*", "").lower().split())
