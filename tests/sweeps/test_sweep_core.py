@@ -252,9 +252,17 @@ def test_a_multiprocessing_pool_of_four_workers_makes_one_parent_and_forty_child
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    # The sweep that starts the pool; the workers join it by key.
-    with flightlog.sweep("pool"), ctx.Pool(4) as pool:
-        ids = pool.map(_pool_trial, [("pool", n) for n in range(40)], chunksize=1)
+    # The sweep that starts the pool; the workers join it by key. The pool is closed and
+    # joined (workers leave through their exit path) rather than terminated by `with Pool`,
+    # whose SIGTERM makes each worker run flightlog's bounded shutdown one after another.
+    with flightlog.sweep("pool"):
+        pool = ctx.Pool(4)
+        try:
+            ids = pool.map(_pool_trial, [("pool", n) for n in range(40)], chunksize=1)
+            pool.close()
+            pool.join()
+        finally:
+            pool.terminate()
     assert len(set(ids)) == 40
     client = _client()
     parents, children, top = sweep_runs(client)
